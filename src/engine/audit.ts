@@ -1,0 +1,161 @@
+/**
+ * The audit of RULES.md §1.8: recomputes every balance from the transfers and checks the
+ * invariants. The simulator, the tests and the store's audit command all run this.
+ */
+import { Dec } from "./decimal"
+import { type Asset, type Reason, SYSTEM, isMemberAccount, memberOf } from "./ledger"
+import type { TrancheRecord } from "./store"
+
+export interface LedgerRow {
+  /** Position of the row's batch in commit order. */
+  batch: number
+  batchKey: string
+  asset: Asset
+  debit: string
+  credit: string
+  amount: bigint
+  reason: Reason
+}
+
+/** What the audit reads: the transfers in commit order and the cached state to check. */
+export interface LedgerReader {
+  transfers(): Iterable<LedgerRow>
+  cachedBalances(): Iterable<{ account: string; asset: Asset; balance: bigint }>
+  allTranches(): Iterable<TrancheRecord>
+  recordedPrice(): Dec
+}
+
+export interface Violation {
+  invariant: 1 | 2 | 3 | 4 | 5
+  message: string
+  accounts: string[]
+}
+
+export interface AuditResult {
+  ok: boolean
+  violations: Violation[]
+  transfers: number
+}
+
+const PRICE_DECIMALS = 12
+
+export function audit(reader: LedgerReader, initialPrice: Dec): AuditResult {
+  const violations: Violation[] = []
+  const recomputed = new Map<string, bigint>()
+  const add = (account: string, asset: Asset, delta: bigint) => {
+    const k = `${account}|${asset}`
+    recomputed.set(k, (recomputed.get(k) ?? 0n) + delta)
+  }
+
+  // Invariant 4 walks the transfers in commit order, tracking pool and supply.
+  let pool = 0n
+  let supply = 0n
+  let price = initialPrice
+  let batch = -1
+  let batchKey = ""
+  let touched = false
+  let adminGrowth = false
+  const closeBatch = () => {
+    if (!touched) return
+    if (supply > 0n) {
+      const next = new Dec(pool.toString()).div(new Dec(supply.toString())).toDecimalPlaces(PRICE_DECIMALS, Dec.ROUND_FLOOR)
+      if (next.lt(price) && !adminGrowth) {
+        violations.push({
+          invariant: 4,
+          message: `growth price fell from ${price.toFixed()} to ${next.toFixed()} in ${batchKey}`,
+          accounts: [SYSTEM.growthPool],
+        })
+      }
+      price = next
+    }
+    touched = false
+    adminGrowth = false
+  }
+
+  let count = 0
+  for (const t of reader.transfers()) {
+    count++
+    if (t.batch !== batch) {
+      closeBatch()
+      batch = t.batch
+      batchKey = t.batchKey
+    }
+    if (t.amount <= 0n) {
+      violations.push({ invariant: 1, message: `transfer of ${t.amount} in ${t.batchKey}`, accounts: [t.debit, t.credit] })
+    }
+    add(t.debit, t.asset, -t.amount)
+    add(t.credit, t.asset, t.amount)
+    if (t.asset === "MONEY" && (t.debit === SYSTEM.growthPool || t.credit === SYSTEM.growthPool)) {
+      pool += t.credit === SYSTEM.growthPool ? t.amount : -t.amount
+      touched = true
+    }
+    if (t.asset === "GROWTH") {
+      // supply = issued − burned: changes when points leave issuance or reach the burn account
+      if (t.debit === SYSTEM.issuance) supply += t.amount
+      if (t.credit === SYSTEM.issuance) supply -= t.amount
+      if (t.credit === SYSTEM.burned) supply -= t.amount
+      if (t.debit === SYSTEM.burned) supply += t.amount
+      touched = true
+      if (t.reason === "admin.adjust") adminGrowth = true
+    }
+  }
+  closeBatch()
+  if (!price.eq(reader.recordedPrice())) {
+    violations.push({
+      invariant: 4,
+      message: `recorded growth price ${reader.recordedPrice().toFixed()} differs from the ledger's ${price.toFixed()}`,
+      accounts: [SYSTEM.growthPool],
+    })
+  }
+
+  // Invariant 1: every cached balance equals the sum of its transfers.
+  const cached = new Map<string, bigint>()
+  for (const { account, asset, balance } of reader.cachedBalances()) {
+    cached.set(`${account}|${asset}`, balance)
+    if (isMemberAccount(account) && balance < 0n) {
+      violations.push({ invariant: 3, message: `${account} holds ${balance} ${asset}`, accounts: [account] })
+    }
+  }
+  for (const k of new Set([...cached.keys(), ...recomputed.keys()])) {
+    const a = cached.get(k) ?? 0n
+    const b = recomputed.get(k) ?? 0n
+    if (a !== b) {
+      const [account] = k.split("|")
+      violations.push({ invariant: 1, message: `${k}: balance ${a}, transfers sum to ${b}`, accounts: [account] })
+    }
+  }
+
+  // Invariant 2: each asset sums to zero over all accounts.
+  const perAsset = new Map<string, bigint>()
+  for (const [k, v] of recomputed) {
+    const asset = k.slice(k.lastIndexOf("|") + 1)
+    perAsset.set(asset, (perAsset.get(asset) ?? 0n) + v)
+  }
+  for (const [asset, sum] of perAsset) {
+    if (sum !== 0n) violations.push({ invariant: 2, message: `${asset} sums to ${sum}`, accounts: [] })
+  }
+
+  // Invariant 5: locked points are exactly what the tranches hold, and no tranche went below 0.
+  const lockedByTranches = new Map<string, bigint>()
+  for (const t of reader.allTranches()) {
+    if (t.remaining < 0n) {
+      violations.push({ invariant: 5, message: `tranche ${t.orderId} holds ${t.remaining}`, accounts: [`m:${t.memberId}`] })
+    }
+    lockedByTranches.set(t.memberId, (lockedByTranches.get(t.memberId) ?? 0n) + t.remaining)
+  }
+  for (const [k, v] of recomputed) {
+    if (!k.endsWith("|POINTS_LOCKED")) continue
+    const account = k.slice(0, k.lastIndexOf("|"))
+    if (!isMemberAccount(account)) continue
+    const inTranches = lockedByTranches.get(memberOf(account)) ?? 0n
+    if (inTranches !== v) {
+      violations.push({ invariant: 5, message: `${account} has ${v} locked points, its tranches ${inTranches}`, accounts: [account] })
+    }
+  }
+  for (const [memberId, v] of lockedByTranches) {
+    if (v !== 0n && !recomputed.has(`m:${memberId}|POINTS_LOCKED`)) {
+      violations.push({ invariant: 5, message: `tranches of ${memberId} hold ${v} without a ledger balance`, accounts: [`m:${memberId}`] })
+    }
+  }
+  return { ok: violations.length === 0, violations, transfers: count }
+}

@@ -1,0 +1,289 @@
+/**
+ * The daily cycle (RULES.md §6), in this order: (1) mature the orders due on D and close D's
+ * sales; (2) growth forced exits; (3) cycle payouts; (4) release base releases, then
+ * accelerations; (5) the day report. Progress is recorded in the day run in the same commits
+ * as the transfers, so a crash at any point resumes without paying anything twice.
+ */
+import { memberPayout, dayPools, tierOf } from "./cycle"
+import { Dec } from "./decimal"
+import { reject } from "./errors"
+import { exitDue, sellBack } from "./growth"
+import { SYSTEM, keys, memberAccount, type Transfer, type TransferBatch } from "./ledger"
+import { openDayOf } from "./days"
+import type { RewardsEngine } from "./engine"
+import { awardOrder } from "./orders"
+import { ReleasePass } from "./team"
+import type { DayReport, DayRun, MemberRecord, TrancheRecord } from "./store"
+
+/** Members per batch: the unit of commit and of idempotency of a day close. */
+export const DAY_BATCH_SIZE = 20_000
+
+export function emptyReport(day: string, tiers: number): DayReport {
+  return {
+    day,
+    sales: new Dec(0),
+    cycle: { proRataPool: 0n, tierPools: new Array<bigint>(tiers).fill(0n), paid: 0n, returned: 0n },
+    release: { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n },
+    growth: { exits: 0, exitProceeds: 0n },
+  }
+}
+
+export async function closeBusinessDay(engine: RewardsEngine, day: string): Promise<boolean> {
+  const store = engine.store
+  const v = engine.configAt(day)
+  const cfg = v.config
+  const started = await store.transaction(async (tx) => {
+    const program = await tx.getProgram()
+    const open = openDayOf(program)
+    if (open !== null && day < open) return null
+    if (open !== null && day > open) {
+      reject("day", `business day ${open} must be closed before ${day} (RULES.md §1.3)`)
+    }
+    let run = await tx.getDayRun(day)
+    if (!run) {
+      run = {
+        day,
+        step: "mature",
+        configVersion: v.version,
+        exitDue: null,
+        cycle: null,
+        report: emptyReport(day, cfg.schemes.cycle.enabled ? cfg.schemes.cycle.tiers.length : 0),
+      }
+      if (open === null) program.firstDay = day
+      await tx.commit({ dayRun: run, program })
+    }
+    return run
+  })
+  if (!started || started.step === "done") return false
+  const run: DayRun = started
+  const report = run.report!
+  const batch = (key: string, transfers: Transfer[], source: string): TransferBatch => ({
+    key,
+    day,
+    source,
+    configVersion: v.version,
+    transfers,
+  })
+  const saveStep = async (step: DayRun["step"]) => {
+    run.step = step
+    await store.transaction((tx) => tx.commit({ dayRun: run }))
+  }
+
+  // (1) orders due on D mature, in placement order (RULES.md §1.4)
+  if (run.step === "mature") {
+    const due = await store.transaction((tx) => tx.getOrdersMaturingOn(day))
+    for (const pending of due) {
+      await store.transaction(async (tx) => {
+        const order = await tx.getOrder(pending.id)
+        if (!order || order.status !== "pending") return
+        const op = await engine.internalOp(tx, day)
+        await awardOrder(op, order)
+        await tx.commit(op.toCommit(keys.orderAward(order.id), order.id))
+      })
+    }
+    await saveStep("exit")
+  }
+
+  // (2) forced exits at the step's starting price, in join order (RULES.md §2.4)
+  if (run.step === "exit") {
+    const g = cfg.schemes.growth
+    if (g.enabled && g.exitCapMultiple.gt(0)) {
+      if (run.exitDue === null) {
+        run.exitDue = await store.transaction(async (tx) => {
+          const price = (await tx.getProgram()).growthPrice
+          const due: string[] = []
+          for (const m of await tx.getGrowthHolders()) {
+            const b = await tx.getMemberBalances(m.id)
+            if (b.GROWTH > 0n && exitDue(b.GROWTH, b.EXIT_CAP, price, cfg.scale)) due.push(m.id)
+          }
+          return due
+        })
+        await store.transaction((tx) => tx.commit({ dayRun: run }))
+      }
+      for (const memberId of run.exitDue) {
+        await store.transaction(async (tx) => {
+          const key = keys.exit(day, memberId)
+          if (await tx.hasBatch(key)) return
+          const op = await engine.internalOp(tx, day)
+          const holdings = await op.balance(memberId, "GROWTH")
+          if (holdings === 0n) return
+          const { gross, proceeds } = await sellBack(op, memberId, holdings, {
+            burn: "growth.exit",
+            proceeds: "growth.exit.proceeds",
+          })
+          const cap = await op.balance(memberId, "EXIT_CAP")
+          await op.post("EXIT_CAP", memberAccount(memberId), SYSTEM.platform, cap < gross ? cap : gross, "growth.exit.cap")
+          report.growth.exits += 1
+          report.growth.exitProceeds += proceeds
+          await tx.commit({ ...op.toCommit(key, `day:${day}`), dayRun: run })
+        })
+      }
+    }
+    await saveStep("cycle")
+  }
+
+  // (3) cycle payouts (RULES.md §3.2)
+  if (run.step === "cycle") {
+    const c = cfg.schemes.cycle
+    if (c.enabled) {
+      if (run.cycle === null) {
+        const sales = await store.transaction((tx) => tx.getDaySales(day))
+        const pools = dayPools(c, sales, cfg.scale)
+        let totalWeight = 0n
+        const tierCounts = new Array<number>(c.tiers.length).fill(0)
+        await store.transaction(async (tx) => {
+          for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
+            for (const { balances } of rows) {
+              if (balances.QUOTA <= 0n) continue // only active members (quota > 0)
+              totalWeight += balances.WEIGHT
+              const k = tierOf(c, balances.WEIGHT)
+              if (k >= 0) tierCounts[k] += 1
+            }
+          }
+        })
+        run.cycle = { sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }
+        report.cycle.proRataPool = pools.proRata
+        report.cycle.tierPools = pools.tiers
+        const funded = pools.tiers.reduce((a, b) => a + b, pools.proRata)
+        await store.transaction((tx) =>
+          tx.commit({
+            batch: batch(
+              keys.dayStep(day, "cycle-pools", 0),
+              funded > 0n ? [{ asset: "MONEY", debit: SYSTEM.sales, credit: SYSTEM.cyclePool, amount: funded, reason: "cycle.pool" }] : [],
+              `day:${day}`
+            ),
+            dayRun: run,
+          })
+        )
+      }
+      const agg = run.cycle
+      const tierShares = agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n))
+      await store.transaction(async (tx) => {
+        let n = 0
+        for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
+          const key = keys.dayStep(day, "cycle", n++)
+          if (await tx.hasBatch(key)) continue
+          const transfers: Transfer[] = []
+          let paidInBatch = 0n
+          for (const { member, balances } of rows) {
+            if (balances.QUOTA <= 0n) continue
+            const k = tierOf(c, balances.WEIGHT)
+            const paid = memberPayout(balances.WEIGHT, balances.QUOTA, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
+            if (paid === 0n) continue
+            const account = memberAccount(member.id)
+            transfers.push({ asset: "QUOTA", debit: account, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
+            const settled = balances.DEBT_CREDIT < paid ? balances.DEBT_CREDIT : paid
+            if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+            if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, amount: paid - settled, reason: "cycle.payout" })
+            paidInBatch += paid
+          }
+          if (paidInBatch > 0n) {
+            transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paidInBatch, reason: "cycle.payout.funding" })
+          }
+          report.cycle.paid += paidInBatch
+          await tx.commit({ batch: batch(key, transfers, `day:${day}`), dayRun: run })
+        }
+      })
+      const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - report.cycle.paid
+      report.cycle.returned = returned
+      await store.transaction(async (tx) => {
+        const key = keys.dayStep(day, "cycle-returned", 0)
+        if (await tx.hasBatch(key)) return
+        const transfers: Transfer[] =
+          returned > 0n ? [{ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: returned, reason: "cycle.returned" }] : []
+        await tx.commit({ batch: batch(key, transfers, `day:${day}`), dayRun: run })
+      })
+    }
+    await saveStep("release")
+  }
+
+  // (4) release: base releases, then accelerations (RULES.md §4.2–4.6)
+  if (run.step === "release") {
+    const r = cfg.schemes.release
+    if (r.enabled) {
+      const pass = new ReleasePass(r)
+      await store.transaction(async (tx) => {
+        let n = 0
+        for await (const rows of tx.streamMembersBottomUp(DAY_BATCH_SIZE)) {
+          const key = keys.dayStep(day, "release", n++)
+          const done = await tx.hasBatch(key)
+          const transfers: Transfer[] = []
+          const tranches: TrancheRecord[] = []
+          const members: MemberRecord[] = []
+          for (const { member, balances, tranches: own } of rows) {
+            // a resumed close starts each tranche from what it held before this day's release
+            const start = own.map((t) => (t.releasedOn === day ? t.remainingBeforeRelease : t.remaining))
+            const res = pass.process({
+              id: member.id,
+              referrerId: member.referrerId,
+              netSpend: member.netSpend,
+              tranches: own.map((t, i) => ({ remaining: start[i], dailyBase: t.dailyBase })),
+            })
+            if (done) continue
+            report.release.base += res.baseTotal
+            report.release.share += res.share
+            report.release.team += res.team
+            report.release.peer += res.peer
+            report.release.forfeited += res.forfeited
+            if (!res.teamPerformance.eq(member.teamPerformance) || res.starLevel !== member.starLevel) {
+              members.push({ ...member, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
+            }
+            own.forEach((t, i) => {
+              const out = res.base[i] + res.acceleration[i]
+              if (out > 0n) {
+                tranches.push({ ...t, remaining: start[i] - out, releasedOn: day, remainingBeforeRelease: start[i] })
+              }
+            })
+            pushReleaseTransfers(transfers, member.id, res.baseTotal, res.accelerationTotal, res.forfeited, balances.DEBT_POINTS)
+          }
+          if (done) continue
+          await tx.commit({ batch: batch(key, transfers, `day:${day}`), tranches, members, dayRun: run })
+        }
+      })
+    }
+    await saveStep("report")
+  }
+
+  // (5) the day report; the day is closed
+  if (run.step === "report") {
+    await store.transaction(async (tx) => {
+      const program = await tx.getProgram()
+      report.sales = await tx.getDaySales(day)
+      program.lastClosedDay = day
+      run.step = "done"
+      await tx.commit({ program, dayRun: run })
+    })
+  }
+  return true
+}
+
+/**
+ * A member's day release as transfers: locked points out (base, then accelerations), released
+ * points in after settling points debt (RULES.md §1.7), and the forfeited excess (§4.6).
+ */
+function pushReleaseTransfers(
+  out: Transfer[],
+  memberId: string,
+  base: bigint,
+  acceleration: bigint,
+  forfeited: bigint,
+  debt: bigint
+): void {
+  const account = memberAccount(memberId)
+  if (base > 0n) out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: base, reason: "release.base" })
+  if (acceleration > 0n) {
+    out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: acceleration, reason: "release.acceleration" })
+  }
+  const inflow = base + acceleration
+  const settled = debt < inflow ? debt : inflow
+  if (settled > 0n) out.push({ asset: "DEBT_POINTS", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+  const settledFromBase = settled < base ? settled : base
+  const baseIn = base - settledFromBase
+  const accelerationIn = acceleration - (settled - settledFromBase)
+  if (baseIn > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, amount: baseIn, reason: "release.base.points" })
+  if (accelerationIn > 0n) {
+    out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, amount: accelerationIn, reason: "release.acceleration.points" })
+  }
+  if (forfeited > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: SYSTEM.forfeiture, amount: forfeited, reason: "release.forfeit" })
+}
+

@@ -1,0 +1,43 @@
+/**
+ * Business days (RULES.md §1.3): `YYYY-MM-DD` strings in the program's time zone.
+ * They sort as strings; arithmetic goes through UTC noon so no DST shift can move a date.
+ */
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+export function isBusinessDay(value: unknown): value is string {
+  if (typeof value !== "string" || !DAY.test(value)) return false
+  const d = new Date(`${value}T12:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value
+}
+
+export function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T12:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + n)
+  return d.toISOString().slice(0, 10)
+}
+
+export function nextDay(day: string): string {
+  return addDays(day, 1)
+}
+
+export function previousDay(day: string): string {
+  return addDays(day, -1)
+}
+
+/** The business day that contains `instant` in `timeZone` ([D 00:00, D+1 00:00) local time). */
+export function businessDayOf(instant: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).formatToParts(instant)
+  const get = (type: string) => parts.find((p) => p.type === type)!.value
+  return `${get("year")}-${get("month")}-${get("day")}`
+}
+
+/** The day events apply to now: the first unclosed day, or null before the program's first event. */
+export function openDayOf(p: { firstDay: string | null; lastClosedDay: string | null }): string | null {
+  return p.lastClosedDay ? nextDay(p.lastClosedDay) : p.firstDay
+}

@@ -1,0 +1,149 @@
+/**
+ * Ledger vocabulary (RULES.md §1.8), after TigerBeetle's accounts/transfers model:
+ * an account is (owner, asset); a transfer moves a positive amount of one asset from
+ * a debit account to a credit account, so every asset sums to zero over all accounts.
+ * Transfers are append-only; a correction is a new transfer.
+ */
+
+export const ASSETS = [
+  "GROWTH",
+  "CREDIT",
+  "EXIT_CAP",
+  "QUOTA",
+  "WEIGHT",
+  "POINTS_LOCKED",
+  "POINTS",
+  "MONEY",
+  "DEBT_GROWTH",
+  "DEBT_CREDIT",
+  "DEBT_POINTS",
+] as const
+export type Asset = (typeof ASSETS)[number]
+
+/** Member-held assets, in a fixed order (index = position in a member's balance vector). */
+export const MEMBER_ASSETS = [
+  "GROWTH",
+  "CREDIT",
+  "EXIT_CAP",
+  "QUOTA",
+  "WEIGHT",
+  "POINTS_LOCKED",
+  "POINTS",
+  "DEBT_GROWTH",
+  "DEBT_CREDIT",
+  "DEBT_POINTS",
+] as const satisfies readonly Asset[]
+export type MemberAsset = (typeof MEMBER_ASSETS)[number]
+
+/**
+ * System accounts: the counterparties of member balances (RULES.md §1.8 invariant 2).
+ * Their balances may be negative (an issuer's balance is minus what it issued).
+ */
+export const SYSTEM = {
+  /** Merchant revenue: the source of every pool inflow. */
+  sales: "sys:sales",
+  /** The growth reserve pool (MONEY), RULES.md §2. */
+  growthPool: "sys:growth-pool",
+  /** Issuer of growth points; settled and reversed points return here (RULES.md §2.2). */
+  issuance: "sys:issuance",
+  /** Growth points burned by sell-backs and forced exits (RULES.md §2.3). */
+  burned: "sys:burned",
+  /** Growth points converted to stable credit: not burned, still in the supply (RULES.md §2.5). */
+  treasury: "sys:treasury",
+  /** The merchant: issues credit, quota, exit cap, weight and locked points; receives returned money. */
+  platform: "sys:platform",
+  /** A business day's cycle pools (MONEY), RULES.md §3.2. */
+  cyclePool: "sys:cycle-pool",
+  /** Receives released locked points and issues released points (RULES.md §4.2). */
+  release: "sys:release",
+  /** Accelerations owed beyond the recipient's locked points (RULES.md §4.6). */
+  forfeiture: "sys:forfeiture",
+  /** Counterparty of clawback debt (RULES.md §1.7). */
+  clawback: "sys:clawback",
+  /** Counterparty of admin adjustments (RULES.md §5). */
+  adjustments: "sys:adjustments",
+} as const
+
+export function memberAccount(memberId: string): string {
+  return `m:${memberId}`
+}
+
+export function isMemberAccount(account: string): boolean {
+  return account.startsWith("m:")
+}
+
+export function memberOf(account: string): string {
+  return account.slice(2)
+}
+
+/** Why a transfer happened. The audit and the dashboard group by these. */
+export type Reason =
+  | "growth.contribution"
+  | "growth.issue.buyer"
+  | "growth.issue.referrer"
+  | "growth.sell"
+  | "growth.sell.proceeds"
+  | "growth.convert"
+  | "growth.convert.credit"
+  | "growth.exit"
+  | "growth.exit.proceeds"
+  | "growth.exit.cap"
+  | "exitcap.grant"
+  | "cycle.quota"
+  | "cycle.quota.referral"
+  | "cycle.weight"
+  | "cycle.pool"
+  | "cycle.payout"
+  | "cycle.payout.quota"
+  | "cycle.payout.funding"
+  | "cycle.returned"
+  | "release.tranche"
+  | "release.base"
+  | "release.base.points"
+  | "release.acceleration"
+  | "release.acceleration.points"
+  | "release.forfeit"
+  | "refund.reverse"
+  | "debt.incur"
+  | "debt.settle"
+  | "admin.adjust"
+
+/** One movement of one asset. `amount` is in atoms of 10^-scale (always > 0; weight in whole units). */
+export interface Transfer {
+  asset: Asset
+  debit: string
+  credit: string
+  amount: bigint
+  reason: Reason
+}
+
+/**
+ * An operation's transfers: committed together or not at all, under one idempotency key.
+ * Order events write a handful of transfers, a day close millions: the key is per
+ * operation or per batch, never per row (notes/architecture.md, "two grains").
+ * A transfer's own identity is (key, position in the batch).
+ */
+export interface TransferBatch {
+  /** Idempotency key derived from the cause, e.g. `order:o1:award`, `day:2026-01-02:release:3`. */
+  key: string
+  /** Business day the batch belongs to. */
+  day: string
+  /** What caused it: an order id, a day run, an admin user, a member request. */
+  source: string
+  /** Configuration version in force (RULES.md §7). */
+  configVersion: number
+  transfers: Transfer[]
+}
+
+/** Idempotency keys, derived from the cause so a repeated cause finds its earlier batch. */
+export const keys = {
+  join: (memberId: string) => `member:${memberId}:join`,
+  orderPlaced: (orderId: string) => `order:${orderId}:placed`,
+  orderAward: (orderId: string) => `order:${orderId}:award`,
+  refund: (orderId: string, refundId: string) => `order:${orderId}:refund:${refundId}`,
+  sell: (requestId: string) => `sell:${requestId}`,
+  convert: (requestId: string) => `convert:${requestId}`,
+  adjust: (requestId: string) => `adjust:${requestId}`,
+  exit: (day: string, memberId: string) => `day:${day}:exit:${memberId}`,
+  dayStep: (day: string, step: string, batch: number) => `day:${day}:${step}:${batch}`,
+}

@@ -1,0 +1,225 @@
+/**
+ * The daily release pass (RULES.md §4.2–4.6) in one bottom-up sweep of the referral forest.
+ *
+ * Members arrive children before parents. What a member hands up to its referrer is small
+ * and independent of depth: its team performance, per generation the base releases still
+ * owed a share reward (§4.3), and per `high` state — the star level of the holder of `high`
+ * and whether that level's peer bonus is already taken — the sum of the base releases whose
+ * team walk is in that state (§4.4–4.5). A walk's state changes only where an ancestor's rate
+ * beats `high` or takes the peer bonus, and that depends on the state and the ancestor only,
+ * so walks in the same state travel together as one sum. Cost: O(members × levels), never
+ * members × depth. A finite `teamMaxDepth` adds the distance travelled to the state.
+ *
+ * Everything here is exact: rates become integers over a common power of ten, amounts are
+ * atoms, and each member's day total per kind is rounded down once (§1.6).
+ */
+import type { ReleaseConfig } from "./config"
+import { Dec, ZERO } from "./decimal"
+import { starLevelOf } from "./release"
+
+export interface PassTranche {
+  /** Locked points at the start of the day's release. */
+  remaining: bigint
+  dailyBase: bigint
+}
+
+export interface PassInput {
+  id: string
+  referrerId: string | null
+  /** Own cumulative net matured spend (counts in the referrer's team performance). */
+  netSpend: Dec
+  /** Oldest first. */
+  tranches: PassTranche[]
+}
+
+export interface PassResult {
+  teamPerformance: Dec
+  starLevel: number
+  /** Base release per tranche (same order as the input). */
+  base: bigint[]
+  /** r(X): the member's gross base release. */
+  baseTotal: bigint
+  /** Accelerations owed per kind, each rounded down once. */
+  share: bigint
+  team: bigint
+  peer: bigint
+  /** Accelerations actually released (capped by locked points after base), per tranche. */
+  acceleration: bigint[]
+  accelerationTotal: bigint
+  forfeited: bigint
+}
+
+interface Carry {
+  performance: Dec
+  /** share[g] = Σ r of descendants g generations below (1-based). */
+  share: bigint[]
+  /** walk state key → Σ r. */
+  walks: Map<number, bigint>
+}
+
+function decimalsOf(d: Dec): number {
+  return d.decimalPlaces()
+}
+
+export class ReleasePass {
+  private readonly carries = new Map<string, Carry>()
+  private readonly unit: bigint
+  private readonly shareRates: bigint[]
+  private readonly teamRates: bigint[]
+  private readonly peerRate: bigint
+  private readonly shareDepth: number
+  private readonly levels: number
+  private readonly teamOn: boolean
+  private readonly maxDepth: number | null
+
+  constructor(private readonly cfg: ReleaseConfig) {
+    const rates = [...cfg.shareRates, ...cfg.teamLevels.map((l) => l.rate), cfg.peerRate]
+    const digits = Math.max(0, ...rates.map(decimalsOf))
+    const unit = new Dec(10).pow(digits)
+    const num = (d: Dec) => BigInt(d.times(unit).toFixed(0))
+    this.unit = BigInt(unit.toFixed(0))
+    this.shareDepth = Math.min(cfg.maxShareDepth, cfg.shareRates.length)
+    this.shareRates = cfg.shareRates.slice(0, this.shareDepth).map(num)
+    this.teamRates = [0n, ...cfg.teamLevels.map((l) => num(l.rate))]
+    this.peerRate = num(cfg.peerRate)
+    this.levels = cfg.teamLevels.length
+    this.teamOn = cfg.teamRewardsEnabled
+    this.maxDepth = cfg.teamMaxDepth
+  }
+
+  private key(holder: number, peerTaken: boolean, distance: number): number {
+    return ((distance * (this.levels + 1) + holder) << 1) | (peerTaken ? 1 : 0)
+  }
+
+  private carryOf(id: string): Carry {
+    let c = this.carries.get(id)
+    if (!c) {
+      c = { performance: ZERO, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walks: new Map() }
+      this.carries.set(id, c)
+    }
+    return c
+  }
+
+  /** Members still waiting for their referrer (the pass's memory: the current frontier). */
+  get pending(): number {
+    return this.carries.size
+  }
+
+  process(m: PassInput): PassResult {
+    const carry = this.carries.get(m.id)
+    this.carries.delete(m.id)
+    const performance = carry ? carry.performance : ZERO
+    const star = starLevelOf(this.cfg.teamLevels, performance)
+
+    // §4.2 base release, including on the day the tranche was created
+    const base: bigint[] = []
+    let baseTotal = 0n
+    for (const t of m.tranches) {
+      const b = t.dailyBase < t.remaining ? t.dailyBase : t.remaining
+      base.push(b)
+      baseTotal += b
+    }
+
+    // §4.3 share rewards owed to this member by its downline
+    let shareOwed = 0n
+    if (carry) {
+      for (let g = 1; g <= this.shareDepth; g++) shareOwed += this.shareRates[g - 1] * carry.share[g]
+    }
+
+    // §4.4–4.5 walks arriving here, this member being the ancestor
+    let teamOwed = 0n
+    let peerOwed = 0n
+    const parent = m.referrerId
+    const up = parent ? this.carryOf(parent) : null
+    if (this.teamOn && carry) {
+      const rate = this.teamRates[star] ?? 0n
+      for (const [key, sum] of carry.walks) {
+        const peerTaken = (key & 1) === 1
+        const holder = (key >> 1) % (this.levels + 1)
+        const distance = Math.floor((key >> 1) / (this.levels + 1))
+        let nextHolder = holder
+        let nextTaken = peerTaken
+        const high = this.teamRates[holder]
+        if (rate > high) {
+          teamOwed += (rate - high) * sum // the differential (级差)
+          nextHolder = star
+          nextTaken = false
+        } else if (star >= 1 && star === holder && !peerTaken) {
+          peerOwed += this.peerRate * sum // first ancestor of the holder's level (平级奖)
+          nextTaken = true
+        }
+        if (up) this.handUp(up, nextHolder, nextTaken, distance, sum)
+      }
+    }
+
+    // §4.6: per kind summed exactly, rounded down once, capped by locked points after base
+    const share = shareOwed / this.unit
+    const team = teamOwed / this.unit
+    const peer = peerOwed / this.unit
+    const owed = share + team + peer
+    const acceleration: bigint[] = []
+    let left = owed
+    for (let i = 0; i < m.tranches.length; i++) {
+      const available = m.tranches[i].remaining - base[i]
+      const take = left < available ? left : available
+      acceleration.push(take)
+      left -= take
+    }
+    const accelerationTotal = owed - left
+
+    if (up) {
+      up.performance = up.performance.plus(m.netSpend).plus(performance)
+      if (this.shareDepth > 0) {
+        up.share[1] += baseTotal
+        if (carry) for (let g = 1; g < this.shareDepth; g++) up.share[g + 1] += carry.share[g]
+      }
+      if (this.teamOn && baseTotal > 0n) this.handUp(up, 0, false, 0, baseTotal)
+    }
+
+    return {
+      teamPerformance: performance,
+      starLevel: star,
+      base,
+      baseTotal,
+      share,
+      team,
+      peer,
+      acceleration,
+      accelerationTotal,
+      forfeited: left,
+    }
+  }
+
+  /** A walk that was at distance `distance` moves one generation up (RULES.md §4.4 depth limit). */
+  private handUp(up: Carry, holder: number, peerTaken: boolean, distance: number, sum: bigint): void {
+    if (sum === 0n) return
+    let next = 0
+    if (this.maxDepth !== null) {
+      next = distance + 1
+      if (next > this.maxDepth) return
+    }
+    const k = this.key(holder, peerTaken, next)
+    up.walks.set(k, (up.walks.get(k) ?? 0n) + sum)
+  }
+}
+
+/**
+ * Team performance and star level of every member from the current net spends (RULES.md §4.4),
+ * for reports between closes. Input children before parents.
+ */
+export function teamPerformances(
+  cfg: ReleaseConfig,
+  members: Iterable<{ id: string; referrerId: string | null; netSpend: Dec }>
+): Map<string, { performance: Dec; starLevel: number }> {
+  const carried = new Map<string, Dec>()
+  const out = new Map<string, { performance: Dec; starLevel: number }>()
+  for (const m of members) {
+    const performance = carried.get(m.id) ?? ZERO
+    carried.delete(m.id)
+    out.set(m.id, { performance, starLevel: starLevelOf(cfg.teamLevels, performance) })
+    if (m.referrerId) {
+      carried.set(m.referrerId, (carried.get(m.referrerId) ?? ZERO).plus(m.netSpend).plus(performance))
+    }
+  }
+  return out
+}
