@@ -94,11 +94,18 @@ export function dayPools(c: CycleConfig, sales: Dec, scale: number): { proRata: 
   }
 }
 
+/** Tier ranges as integers, for the per-member lookup of a day close. */
+export type TierBounds = { min: bigint; max: bigint | null }[]
+
+export function tierBounds(c: CycleConfig): TierBounds {
+  return c.tiers.map((t) => ({ min: BigInt(t.min), max: t.max === null ? null : BigInt(t.max) }))
+}
+
 /** The tier whose integer weight range holds `weight` (ranges never overlap), or −1. */
-export function tierOf(c: CycleConfig, weight: bigint): number {
-  for (let k = 0; k < c.tiers.length; k++) {
-    const t = c.tiers[k]
-    if (weight >= BigInt(t.min) && (t.max === null || weight <= BigInt(t.max))) return k
+export function tierOf(bounds: TierBounds, weight: bigint): number {
+  for (let k = 0; k < bounds.length; k++) {
+    const t = bounds[k]
+    if (weight >= t.min && (t.max === null || weight <= t.max)) return k
   }
   return -1
 }

@@ -4,10 +4,10 @@
  * accelerations; (5) the day report. Progress is recorded in the day run in the same commits
  * as the transfers, so a crash at any point resumes without paying anything twice.
  */
-import { memberPayout, dayPools, tierOf } from "./cycle"
+import { dayPools, memberPayout, tierBounds, tierOf } from "./cycle"
 import { Dec } from "./decimal"
 import { reject } from "./errors"
-import { exitDue, sellBack } from "./growth"
+import { exitDue, priceUnits, sellBack } from "./growth"
 import { SYSTEM, keys, memberAccount, type Transfer, type TransferBatch } from "./ledger"
 import { openDayOf } from "./days"
 import type { RewardsEngine } from "./engine"
@@ -90,11 +90,12 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
     if (g.enabled && g.exitCapMultiple.gt(0)) {
       if (run.exitDue === null) {
         run.exitDue = await store.transaction(async (tx) => {
-          const price = (await tx.getProgram()).growthPrice
+          const price = priceUnits((await tx.getProgram()).growthPrice)
           const due: string[] = []
-          for (const m of await tx.getGrowthHolders()) {
-            const b = await tx.getMemberBalances(m.id)
-            if (b.GROWTH > 0n && exitDue(b.GROWTH, b.EXIT_CAP, price, cfg.scale)) due.push(m.id)
+          for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
+            for (const { member, balances: b } of rows) {
+              if (b.GROWTH > 0n && exitDue(b.GROWTH, b.EXIT_CAP, price)) due.push(member.id)
+            }
           }
           return due
         })
@@ -125,6 +126,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
   // (3) cycle payouts (RULES.md §3.2)
   if (run.step === "cycle") {
     const c = cfg.schemes.cycle
+    const bounds = tierBounds(c)
     if (c.enabled) {
       if (run.cycle === null) {
         const sales = await store.transaction((tx) => tx.getDaySales(day))
@@ -136,7 +138,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
             for (const { balances } of rows) {
               if (balances.QUOTA <= 0n) continue // only active members (quota > 0)
               totalWeight += balances.WEIGHT
-              const k = tierOf(c, balances.WEIGHT)
+              const k = tierOf(bounds, balances.WEIGHT)
               if (k >= 0) tierCounts[k] += 1
             }
           }
@@ -165,12 +167,11 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
           if (await tx.hasBatch(key)) continue
           const transfers: Transfer[] = []
           let paidInBatch = 0n
-          for (const { member, balances } of rows) {
+          for (const { account, balances } of rows) {
             if (balances.QUOTA <= 0n) continue
-            const k = tierOf(c, balances.WEIGHT)
+            const k = tierOf(bounds, balances.WEIGHT)
             const paid = memberPayout(balances.WEIGHT, balances.QUOTA, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
             if (paid === 0n) continue
-            const account = memberAccount(member.id)
             transfers.push({ asset: "QUOTA", debit: account, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
             const settled = balances.DEBT_CREDIT < paid ? balances.DEBT_CREDIT : paid
             if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
@@ -210,7 +211,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
           const transfers: Transfer[] = []
           const tranches: TrancheRecord[] = []
           const members: MemberRecord[] = []
-          for (const { member, balances, tranches: own } of rows) {
+          for (const { account, member, balances, tranches: own } of rows) {
             // a resumed close starts each tranche from what it held before this day's release
             const start = own.map((t) => (t.releasedOn === day ? t.remainingBeforeRelease : t.remaining))
             const res = pass.process({
@@ -234,7 +235,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
                 tranches.push({ ...t, remaining: start[i] - out, releasedOn: day, remainingBeforeRelease: start[i] })
               }
             })
-            pushReleaseTransfers(transfers, member.id, res.baseTotal, res.accelerationTotal, res.forfeited, balances.DEBT_POINTS)
+            pushReleaseTransfers(transfers, account, res.baseTotal, res.accelerationTotal, res.forfeited, balances.DEBT_POINTS)
           }
           if (done) continue
           await tx.commit({ batch: batch(key, transfers, `day:${day}`), tranches, members, dayRun: run })
@@ -263,13 +264,12 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
  */
 function pushReleaseTransfers(
   out: Transfer[],
-  memberId: string,
+  account: string,
   base: bigint,
   acceleration: bigint,
   forfeited: bigint,
   debt: bigint
 ): void {
-  const account = memberAccount(memberId)
   if (base > 0n) out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: base, reason: "release.base" })
   if (acceleration > 0n) {
     out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: acceleration, reason: "release.acceleration" })

@@ -13,7 +13,7 @@ import { convertToCredit, growthTotals, refreshPrice, sellBack } from "./growth"
 import { SYSTEM, keys, memberAccount } from "./ledger"
 import { Op } from "./op"
 import { awardOrder, reverseOrder } from "./orders"
-import type { MemberRecord, OrderRecord, RewardsStore, StoreTx } from "./store"
+import type { OrderRecord, RewardsStore, StoreTx } from "./store"
 
 /** A stored configuration version and the first business day it applies to (RULES.md §7). */
 export interface ConfigVersion {
@@ -124,33 +124,7 @@ export class RewardsEngine {
   /** RULES.md §1.1: a member joins, with a referrer fixed at joining; the forest stays cycle-free. */
   async join(input: JoinInput): Promise<void> {
     await this.run(input.day, async (op) => {
-      if (!input.memberId) reject("member", "is required")
-      if (await op.tx.getMember(input.memberId)) duplicate("member", `${input.memberId} has already joined`)
-      let depth = 0
-      if (input.referrerId !== null) {
-        if (input.referrerId === input.memberId) reject("referrer", "a member cannot refer themselves")
-        const referrer = await op.tx.getMember(input.referrerId)
-        if (!referrer) reject("referrer", `${input.referrerId} has not joined`)
-        depth = referrer.depth + 1
-      }
-      op.program.memberSeq += 1
-      op.touchProgram()
-      const m: MemberRecord = {
-        id: input.memberId,
-        seq: op.program.memberSeq,
-        referrerId: input.referrerId,
-        depth,
-        joinedDay: input.day,
-        netSpend: ZERO,
-        purchaseWeight: 0n,
-        referralWeight: 0n,
-        adminWeight: 0n,
-        level: null,
-        teamPerformance: ZERO,
-        starLevel: 0,
-        hasOrders: false,
-      }
-      op.touchMember(m)
+      await joinIn(op, input)
       return { key: keys.join(input.memberId), source: input.memberId, result: undefined }
     })
   }
@@ -162,38 +136,23 @@ export class RewardsEngine {
    */
   async placeOrder(input: OrderInput): Promise<void> {
     await this.run(input.day, async (op) => {
-      if (!input.orderId) reject("id", "is required")
-      if (input.amount.lt(0)) reject("amount", "must not be negative")
-      if (await op.tx.getOrder(input.orderId)) duplicate("id", `order ${input.orderId} was already placed`)
-      const buyer = await op.findMember(input.memberId)
-      if (!buyer) reject("member", `${input.memberId} has not joined`)
-      op.program.orderSeq += 1
-      op.touchProgram()
-      const pendingDays = op.cfg.pendingDays
-      let maturesOn = input.day
-      for (let i = 0; i < pendingDays; i++) maturesOn = nextDay(maturesOn)
-      const order: OrderRecord = {
-        id: input.orderId,
-        memberId: buyer.id,
-        seq: op.program.orderSeq,
-        placedDay: input.day,
-        amount: input.amount,
-        refundedBefore: ZERO,
-        maturesOn,
-        status: input.amount.isZero() ? "void" : "pending",
-        matured: ZERO,
-        refundedAfter: ZERO,
-        refundIds: [],
-        grants: [],
-        configVersion: op.configVersion,
+      await placeOrderIn(op, input)
+      return { key: keys.orderAward(input.orderId), source: input.orderId, result: undefined }
+    })
+  }
+
+  /**
+   * Many joins and orders of one day in one commit, in the given order: importing an existing
+   * customer base, or building a synthetic one for a forecast. The same rules as one by one;
+   * the batch is all or nothing under `key`.
+   */
+  async importBatch(day: string, key: string, items: ({ join: JoinInput } | { order: OrderInput })[]): Promise<void> {
+    await this.run(day, async (op) => {
+      for (const item of items) {
+        if ("join" in item) await joinIn(op, { ...item.join, day })
+        else await placeOrderIn(op, { ...item.order, day })
       }
-      if (!buyer.hasOrders) {
-        buyer.hasOrders = true
-        op.touchMember(buyer)
-      }
-      op.touchOrder(order)
-      if (order.status === "pending" && pendingDays === 0) await awardOrder(op, order)
-      return { key: keys.orderAward(order.id), source: order.id, result: undefined }
+      return { key, source: key, result: undefined }
     })
   }
 
@@ -333,4 +292,67 @@ export class RewardsEngine {
     const v = this.configAt(day)
     return new Op(tx, v.config, v.version, day, program)
   }
+}
+
+async function joinIn(op: Op, input: JoinInput): Promise<void> {
+  if (!input.memberId) reject("member", "is required")
+  if (await op.findMember(input.memberId)) duplicate("member", `${input.memberId} has already joined`)
+  let depth = 0
+  if (input.referrerId !== null) {
+    if (input.referrerId === input.memberId) reject("referrer", "a member cannot refer themselves")
+    const referrer = await op.findMember(input.referrerId)
+    if (!referrer) reject("referrer", `${input.referrerId} has not joined`)
+    depth = referrer.depth + 1
+  }
+  op.program.memberSeq += 1
+  op.touchProgram()
+  op.touchMember({
+    id: input.memberId,
+    seq: op.program.memberSeq,
+    referrerId: input.referrerId,
+    depth,
+    joinedDay: input.day,
+    netSpend: ZERO,
+    purchaseWeight: 0n,
+    referralWeight: 0n,
+    adminWeight: 0n,
+    level: null,
+    teamPerformance: ZERO,
+    starLevel: 0,
+    hasOrders: false,
+  })
+}
+
+async function placeOrderIn(op: Op, input: OrderInput): Promise<void> {
+  if (!input.orderId) reject("id", "is required")
+  if (input.amount.lt(0)) reject("amount", "must not be negative")
+  if (await op.findOrder(input.orderId)) duplicate("id", `order ${input.orderId} was already placed`)
+  const buyer = await op.findMember(input.memberId)
+  if (!buyer) reject("member", `${input.memberId} has not joined`)
+  op.program.orderSeq += 1
+  op.touchProgram()
+  const pendingDays = op.cfg.pendingDays
+  let maturesOn = input.day
+  for (let i = 0; i < pendingDays; i++) maturesOn = nextDay(maturesOn)
+  const order: OrderRecord = {
+    id: input.orderId,
+    memberId: buyer.id,
+    seq: op.program.orderSeq,
+    placedDay: input.day,
+    amount: input.amount,
+    refundedBefore: ZERO,
+    maturesOn,
+    status: input.amount.isZero() ? "void" : "pending",
+    matured: ZERO,
+    refundedAfter: ZERO,
+    refundIds: [],
+    grants: [],
+    configVersion: op.configVersion,
+  }
+  if (!buyer.hasOrders) {
+    buyer.hasOrders = true
+    op.touchMember(buyer)
+  }
+  op.touchOrder(order)
+  if (order.status === "pending" && pendingDays === 0) await awardOrder(op, order)
 }

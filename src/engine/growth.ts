@@ -160,7 +160,15 @@ export async function reverseExitCap(op: Op, memberId: string, amount: bigint): 
   await op.post("EXIT_CAP", memberAccount(memberId), SYSTEM.platform, taken, "refund.reverse")
 }
 
-/** Holdings × price ≥ cap, exactly (a holder whose cap is 0 is due), RULES.md §2.4. */
-export function exitDue(holdings: bigint, cap: bigint, price: Dec, scale: number): boolean {
-  return fromAtoms(holdings, scale).times(price).gte(fromAtoms(cap, scale))
+/** The price as an integer count of 10^-12 units, for exact comparisons in bulk. */
+export function priceUnits(price: Dec): bigint {
+  return BigInt(price.toFixed(PRICE_DECIMALS).replace(".", ""))
+}
+
+/**
+ * Holdings × price ≥ cap, exactly (a holder whose cap is 0 is due), RULES.md §2.4.
+ * Both sides in atoms × 10^-12: holdings × price units against cap × 10^12.
+ */
+export function exitDue(holdings: bigint, cap: bigint, price: bigint): boolean {
+  return holdings * price >= cap * 1_000_000_000_000n
 }

@@ -4,7 +4,7 @@
  * bounded amount of memory; balances are a cache the audit recomputes from the transfers.
  */
 import { Dec, ZERO } from "./decimal"
-import { ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberOf } from "./ledger"
+import { ASSETS, type Asset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import { emptyBalances } from "./op"
 import {
   type Commit,
@@ -47,19 +47,9 @@ class TransferLog {
   private amount = new BigInt64Array(1024)
   /** Amounts beyond int64 (possible at scale 18) live here; the column holds −1. */
   private readonly wide = new Map<number, bigint>()
-  readonly accounts: string[] = []
-  private readonly accountIds = new Map<string, number>()
   readonly batches: Omit<TransferBatch, "transfers">[] = []
 
-  private accountId(a: string): number {
-    let id = this.accountIds.get(a)
-    if (id === undefined) {
-      id = this.accounts.length
-      this.accounts.push(a)
-      this.accountIds.set(a, id)
-    }
-    return id
-  }
+  constructor(private readonly accountName: (id: number) => string) {}
 
   private grow(min: number): void {
     if (min <= this.debit.length) return
@@ -77,14 +67,16 @@ class TransferLog {
     this.amount = g(this.amount, (n) => new BigInt64Array(n))
   }
 
-  append(b: TransferBatch): void {
+  /** Appends a batch; `debitIds`/`creditIds` are the store's account numbers of each row. */
+  append(b: TransferBatch, debitIds: Int32Array, creditIds: Int32Array): void {
     const batchId = this.batches.length
     this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion })
     this.grow(this.length + b.transfers.length)
-    for (const t of b.transfers) {
+    for (let j = 0; j < b.transfers.length; j++) {
+      const t = b.transfers[j]
       const i = this.length++
-      this.debit[i] = this.accountId(t.debit)
-      this.credit[i] = this.accountId(t.credit)
+      this.debit[i] = debitIds[j]
+      this.credit[i] = creditIds[j]
       this.asset[i] = assetIndex.get(t.asset)!
       this.reason[i] = reasonId(t.reason)
       this.batch[i] = batchId
@@ -104,8 +96,8 @@ class TransferLog {
         batch: this.batch[i],
         batchKey: this.batches[this.batch[i]].key,
         asset: ASSETS[this.asset[i]],
-        debit: this.accounts[this.debit[i]],
-        credit: this.accounts[this.credit[i]],
+        debit: this.accountName(this.debit[i]),
+        credit: this.accountName(this.credit[i]),
         amount: a === -1n ? this.wide.get(i)! : a,
         reason: REASONS[this.reason[i]],
       }
@@ -135,19 +127,50 @@ function cloneRun(r: DayRun): DayRun {
   }
 }
 
+/** An account: its number in the transfer log and its balances by asset. */
+interface Account {
+  id: number
+  name: string
+  balances: Record<string, bigint>
+}
+
+/** Everything the store keeps of one member, found with one lookup. */
+interface Slot {
+  member: MemberRecord
+  account: Account
+  balances: MemberBalances
+  tranches: TrancheRecord[]
+}
+
 export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   private program: ProgramState
-  private readonly members = new Map<string, MemberRecord>()
-  private readonly balances = new Map<string, MemberBalances>()
-  private readonly system = new Map<string, bigint>()
+  /** Members in join order. */
+  private readonly slots = new Map<string, Slot>()
+  private readonly accounts = new Map<string, Account>()
+  private readonly accountList: Account[] = []
   private readonly orders = new Map<string, OrderRecord>()
   private readonly maturing = new Map<string, string[]>()
-  private readonly tranches = new Map<string, TrancheRecord[]>()
   private readonly daySales = new Map<string, Dec>()
   private readonly dayRuns = new Map<string, DayRun>()
   private readonly batchKeys = new Set<string>()
-  readonly log = new TransferLog()
+  readonly log = new TransferLog((id) => this.accountList[id].name)
   private queue: Promise<unknown> = Promise.resolve()
+
+  private account(name: string): Account {
+    let a = this.accounts.get(name)
+    if (a === undefined) {
+      let balances: Record<string, bigint> = {}
+      if (isMemberAccount(name)) {
+        const slot = this.slots.get(memberOf(name))
+        if (!slot) throw new Error(`internal: transfer to unknown member account ${name}`)
+        balances = slot.balances
+      }
+      a = { id: this.accountList.length, name, balances }
+      this.accountList.push(a)
+      this.accounts.set(name, a)
+    }
+    return a
+  }
 
   constructor(initialPrice: Dec) {
     this.program = {
@@ -171,21 +194,21 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     return { ...this.program }
   }
   async getMember(id: string): Promise<MemberRecord | null> {
-    const m = this.members.get(id)
-    return m ? { ...m } : null
+    const slot = this.slots.get(id)
+    return slot ? { ...slot.member } : null
   }
   async getOrder(id: string): Promise<OrderRecord | null> {
     const o = this.orders.get(id)
     return o ? cloneOrder(o) : null
   }
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
-    return (this.tranches.get(memberId) ?? []).map((t) => ({ ...t }))
+    return (this.slots.get(memberId)?.tranches ?? []).map((t) => ({ ...t }))
   }
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
-    return { ...(this.balances.get(memberId) ?? emptyBalances()) }
+    return { ...(this.slots.get(memberId)?.balances ?? emptyBalances()) }
   }
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
-    return this.system.get(`${account}|${asset}`) ?? 0n
+    return this.systemBalanceNow(account, asset)
   }
   async hasBatch(key: string): Promise<boolean> {
     return this.batchKeys.has(key)
@@ -210,23 +233,15 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       .sort((a, b) => (a.day < b.day ? -1 : 1))
       .map((r) => cloneReport(r.report!))
   }
-  async getGrowthHolders(): Promise<MemberRecord[]> {
-    const out: MemberRecord[] = []
-    for (const m of this.members.values()) {
-      if ((this.balances.get(m.id)?.GROWTH ?? 0n) > 0n) out.push({ ...m })
-    }
-    return out
-  }
-
-  private row(m: MemberRecord): DayMemberRow {
-    return { member: m, balances: this.balances.get(m.id)!, tranches: this.tranches.get(m.id) ?? [] }
+  private row(slot: Slot): DayMemberRow {
+    return { account: slot.account.name, member: slot.member, balances: slot.balances, tranches: slot.tranches }
   }
 
   /** Rows are read-only snapshots: the engine copies before it changes anything. */
   async *streamMembersBySeq(batchSize: number): AsyncIterable<DayMemberRow[]> {
     let rows: DayMemberRow[] = []
-    for (const m of this.members.values()) {
-      rows.push(this.row(m))
+    for (const slot of this.slots.values()) {
+      rows.push(this.row(slot))
       if (rows.length === batchSize) {
         yield rows
         rows = []
@@ -237,12 +252,12 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
 
   async *streamMembersBottomUp(batchSize: number): AsyncIterable<DayMemberRow[]> {
     // counting sort by depth: deepest first; join order inside a depth
-    const byDepth: string[][] = []
-    for (const m of this.members.values()) (byDepth[m.depth] ??= []).push(m.id)
+    const byDepth: Slot[][] = []
+    for (const slot of this.slots.values()) (byDepth[slot.member.depth] ??= []).push(slot)
     let rows: DayMemberRow[] = []
     for (let d = byDepth.length - 1; d >= 0; d--) {
-      for (const id of byDepth[d] ?? []) {
-        rows.push(this.row(this.members.get(id)!))
+      for (const slot of byDepth[d] ?? []) {
+        rows.push(this.row(slot))
         if (rows.length === batchSize) {
           yield rows
           rows = []
@@ -256,16 +271,31 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     const b = change.batch
     if (b && b.transfers.length > 0 && this.batchKeys.has(b.key)) throw new DuplicateBatchError(b.key)
     for (const m of change.members ?? []) {
-      if (!this.balances.has(m.id)) this.balances.set(m.id, emptyBalances())
-      this.members.set(m.id, m)
+      const slot = this.slots.get(m.id)
+      if (slot) {
+        slot.member = m
+      } else {
+        const balances = emptyBalances()
+        const s: Slot = { member: m, balances, tranches: [], account: null as unknown as Account }
+        this.slots.set(m.id, s)
+        s.account = this.account(memberAccount(m.id))
+      }
     }
     if (b && (b.transfers.length > 0 || !this.batchKeys.has(b.key))) {
-      for (const t of b.transfers) {
-        this.move(t.debit, t.asset, -t.amount)
-        this.move(t.credit, t.asset, t.amount)
+      const n = b.transfers.length
+      const debitIds = new Int32Array(n)
+      const creditIds = new Int32Array(n)
+      for (let j = 0; j < n; j++) {
+        const t = b.transfers[j]
+        const debit = this.account(t.debit)
+        const credit = this.account(t.credit)
+        debit.balances[t.asset] = (debit.balances[t.asset] ?? 0n) - t.amount
+        credit.balances[t.asset] = (credit.balances[t.asset] ?? 0n) + t.amount
+        debitIds[j] = debit.id
+        creditIds[j] = credit.id
       }
       this.batchKeys.add(b.key)
-      this.log.append(b)
+      this.log.append(b, debitIds, creditIds)
     }
     for (const o of change.orders ?? []) {
       const isNew = !this.orders.has(o.id)
@@ -277,11 +307,10 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       }
     }
     for (const t of change.tranches ?? []) {
-      const list = this.tranches.get(t.memberId) ?? []
+      const list = this.slots.get(t.memberId)!.tranches
       const i = list.findIndex((x) => x.orderId === t.orderId)
       if (i >= 0) list[i] = t
       else list.push(t)
-      this.tranches.set(t.memberId, list)
     }
     for (const { day, delta } of change.daySales ?? []) {
       this.daySales.set(day, (this.daySales.get(day) ?? ZERO).plus(delta))
@@ -290,36 +319,17 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     if (change.dayRun) this.dayRuns.set(change.dayRun.day, cloneRun(change.dayRun))
   }
 
-  private move(account: string, asset: Asset, delta: bigint): void {
-    if (isMemberAccount(account)) {
-      const id = memberOf(account)
-      let b = this.balances.get(id)
-      if (!b) {
-        b = emptyBalances()
-        this.balances.set(id, b)
-      }
-      b[asset as MemberAsset] += delta
-    } else {
-      const k = `${account}|${asset}`
-      this.system.set(k, (this.system.get(k) ?? 0n) + delta)
-    }
-  }
-
   // ---- LedgerReader (the audit, RULES.md §1.8) ----
   transfers(): Iterable<LedgerRow> {
     return this.log.rows()
   }
   *cachedBalances(): Iterable<{ account: string; asset: Asset; balance: bigint }> {
-    for (const [id, b] of this.balances) {
-      for (const a of Object.keys(b) as MemberAsset[]) yield { account: `m:${id}`, asset: a, balance: b[a] }
-    }
-    for (const [k, v] of this.system) {
-      const [account, asset] = k.split("|")
-      yield { account, asset: asset as Asset, balance: v }
+    for (const a of this.accountList) {
+      for (const [asset, balance] of Object.entries(a.balances)) yield { account: a.name, asset: asset as Asset, balance }
     }
   }
   *allTranches(): Iterable<TrancheRecord> {
-    for (const list of this.tranches.values()) yield* list
+    for (const slot of this.slots.values()) yield* slot.tranches
   }
   recordedPrice(): Dec {
     return this.program.growthPrice
@@ -327,13 +337,13 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
 
   /** Every member in join order (reports, the simulator's output). */
   allMembers(): MemberRecord[] {
-    return [...this.members.values()]
+    return [...this.slots.values()].map((s) => s.member)
   }
   memberBalancesNow(id: string): MemberBalances {
-    return this.balances.get(id) ?? emptyBalances()
+    return this.slots.get(id)?.balances ?? emptyBalances()
   }
   systemBalanceNow(account: string, asset: Asset): bigint {
-    return this.system.get(`${account}|${asset}`) ?? 0n
+    return this.accounts.get(account)?.balances[asset] ?? 0n
   }
   transferCount(): number {
     return this.log.length

@@ -127,6 +127,12 @@ export class Op {
     this.dirtyTranches.set(t.orderId, t)
   }
 
+  async findOrder(id: string): Promise<OrderRecord | null> {
+    const cached = this.orders.get(id)
+    if (cached) return cached
+    return this.tx.getOrder(id)
+  }
+
   touchOrder(o: OrderRecord): void {
     this.orders.set(o.id, o)
   }

@@ -20,10 +20,9 @@ export function levelOf(r: ReleaseConfig, amount: Dec): number | null {
 
 /** Star level (1-based, 0 for none) for a team performance (RULES.md §4.4). */
 export function starLevelOf(teamLevels: TeamLevel[], performance: Dec): number {
+  // thresholds strictly increase (RULES.md §1.9): stop at the first one not reached
   let star = 0
-  for (let i = 0; i < teamLevels.length; i++) {
-    if (teamLevels[i].threshold.lte(performance)) star = i + 1
-  }
+  while (star < teamLevels.length && teamLevels[star].threshold.lte(performance)) star++
   return star
 }
 

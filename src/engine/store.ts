@@ -29,8 +29,6 @@ export interface StoreTx {
   getOrdersMaturingOn(day: string): Promise<OrderRecord[]>
   getDaySales(day: string): Promise<Dec>
   getDayRun(day: string): Promise<DayRun | null>
-  /** Members holding growth points, in join order (RULES.md §2.4). */
-  getGrowthHolders(): Promise<MemberRecord[]>
   /**
    * Every member with the state a day close needs, in batches whose boundaries depend only
    * on the referral forest: children before parents (deepest first), ties by join order.
@@ -154,6 +152,8 @@ export interface TrancheRecord {
 
 /** What a day close needs of a member, read in bulk. */
 export interface DayMemberRow {
+  /** The member's account name (`memberAccount(id)`); a store may hand out one shared string. */
+  account: string
   member: MemberRecord
   balances: MemberBalances
   tranches: TrancheRecord[]

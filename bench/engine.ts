@@ -1,0 +1,137 @@
+/**
+ * `npm run bench:engine`: one day close of the engine on the in-memory store at 100 k, 300 k
+ * and 1 M members (issue #2). Each size runs in its own process so peak RSS is its own.
+ *
+ * Member base: a random referral forest plus one long chain (100 000 deep, or half the
+ * members when that is fewer), every member with two orders that make release tranches;
+ * growth (with forced exits), cycle and release with team rewards all on. The base is built
+ * through the engine's own bulk import (not timed); the close of that day is timed.
+ *
+ *   npm run bench:engine                 # 100k, 300k, 1M
+ *   npm run bench:engine -- 20000 50000  # other sizes
+ */
+import { spawnSync } from "node:child_process"
+import { parseProgramConfig } from "../src/engine/config"
+import { Dec } from "../src/engine/decimal"
+import type { JoinInput, OrderInput } from "../src/engine/engine"
+import { memoryEngine } from "../src/simulator/scenario"
+
+const DAY = "2026-03-02"
+const CHAIN = 100_000
+
+/** mulberry32: a small seeded generator, so every run builds the same base. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export const benchProgram = () =>
+  parseProgramConfig({
+    currency: "CNY",
+    schemes: {
+      growth: { enabled: true, exitCapMultiple: "2", referrerIssueRate: "0.1" },
+      cycle: {
+        enabled: true,
+        weightUnit: "500",
+        referralQuotaRate: "0.1",
+        referralWeightRate: "0.5",
+        tiers: [
+          { name: "V1", min: 1, max: 20, rate: "0.01" },
+          { name: "V2", min: 21, max: 100, rate: "0.03" },
+          { name: "V3", min: 101, max: null, rate: "0.06" },
+        ],
+      },
+      release: { enabled: true, teamRewardsEnabled: true },
+    },
+  })
+
+async function runSize(members: number): Promise<void> {
+  const random = rng(members)
+  const { engine, store } = memoryEngine(benchProgram())
+  const chain = Math.min(CHAIN, Math.floor(members / 2))
+  const built = Date.now()
+  const chunk = 20_000
+  let items: ({ join: JoinInput } | { order: OrderInput })[] = []
+  let batches = 0
+  const flush = async () => {
+    if (items.length === 0) return
+    await engine.importBatch(DAY, `bench:import:${batches++}`, items)
+    items = []
+  }
+  for (let i = 0; i < members; i++) {
+    // members 0..chain-1 form one chain; the rest refer a random earlier member (a random forest)
+    const referrer = i === 0 ? null : i < chain ? `m${i - 1}` : random() < 0.02 ? null : `m${Math.floor(random() * i)}`
+    items.push({ join: { memberId: `m${i}`, referrerId: referrer, day: DAY } })
+    for (const k of [0, 1]) {
+      const amount = 3000 + Math.floor(random() * 60) * 100 + (k === 1 ? 6000 : 0)
+      items.push({ order: { orderId: `o${i}-${k}`, memberId: `m${i}`, amount: new Dec(amount), day: DAY } })
+    }
+    if (items.length >= chunk) await flush()
+  }
+  await flush()
+  const buildSeconds = (Date.now() - built) / 1000
+  const before = store.transferCount()
+  const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+  const started = process.hrtime.bigint()
+  await engine.closeDay(DAY)
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  if (profile) await profile(process.env.BENCH_PROFILE!)
+  const transfers = store.transferCount() - before
+  const peakRss = process.resourceUsage().maxRSS * 1024
+  process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, buildSeconds })}\n`)
+}
+
+/** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const inspector = await import("node:inspector")
+  const { writeFileSync } = await import("node:fs")
+  const session = new inspector.Session()
+  session.connect()
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))))
+  await post("Profiler.enable")
+  await post("Profiler.start")
+  return async (file) => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown }
+    writeFileSync(file, JSON.stringify(profile))
+  }
+}
+
+function main(): void {
+  const sizeArg = process.argv.indexOf("--size")
+  if (sizeArg >= 0) {
+    runSize(Number(process.argv[sizeArg + 1])).catch((e) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`)
+      process.exit(1)
+    })
+    return
+  }
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0)
+  const results: { members: number; transfers: number; seconds: number; peakRss: number; buildSeconds: number }[] = []
+  console.log("members    transfers   close s   µs/member   peak RSS MiB   (build s)")
+  for (const size of sizes.length > 0 ? sizes : [100_000, 300_000, 1_000_000]) {
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--size", String(size)], {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+    if (child.status !== 0) throw new Error(`size ${size} failed (exit ${child.status})`)
+    const r = JSON.parse(child.stdout.trim().split("\n").pop()!)
+    results.push(r)
+    console.log(
+      `${String(r.members).padEnd(10)} ${String(r.transfers).padEnd(11)} ${r.seconds.toFixed(2).padEnd(9)} ${((r.seconds / r.members) * 1e6).toFixed(2).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} (${r.buildSeconds.toFixed(1)})`
+    )
+  }
+  const small = results.find((r) => r.members === Math.min(...results.map((x) => x.members)))!
+  const large = results.find((r) => r.members === Math.max(...results.map((x) => x.members)))!
+  if (small !== large) {
+    const ratio = large.seconds / large.members / (small.seconds / small.members)
+    console.log(`per-member cost ratio ${large.members} vs ${small.members}: ${ratio.toFixed(2)}`)
+  }
+}
+
+main()
