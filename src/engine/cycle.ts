@@ -6,7 +6,7 @@ import type { CycleConfig } from "./config"
 import { Dec, floorAtoms } from "./decimal"
 import { SYSTEM, memberAccount } from "./ledger"
 import type { Op } from "./op"
-import type { Grant, MemberRecord } from "./store"
+import { GRANT, type GrantVector, type MemberRecord } from "./store"
 
 /** Weight used for payouts: max(0, purchase + referral + admin) (RULES.md §3.1, §5). */
 export function effectiveWeight(m: MemberRecord): bigint {
@@ -55,19 +55,18 @@ export async function cyclePurchase(
   op: Op,
   buyerId: string,
   referrerId: string | null,
-  eligible: Dec
-): Promise<Grant[]> {
+  eligible: Dec,
+  grants: GrantVector
+): Promise<void> {
   const c = op.cfg.schemes.cycle
-  const grants: Grant[] = []
   const quota = floorAtoms(c.quotaMultiple.times(eligible), op.scale)
   await op.post("QUOTA", SYSTEM.platform, memberAccount(buyerId), quota, "cycle.quota")
-  if (quota > 0n) grants.push({ kind: "cycle.quota", memberId: buyerId, amount: quota, worth: quota })
+  grants[GRANT["cycle.quota"]] = quota
   if (referrerId && c.referralQuotaRate.gt(0)) {
     const rq = floorAtoms(c.referralQuotaRate.times(eligible), op.scale)
     await op.post("QUOTA", SYSTEM.platform, memberAccount(referrerId), rq, "cycle.quota.referral")
-    if (rq > 0n) grants.push({ kind: "cycle.referralQuota", memberId: referrerId, amount: rq, worth: rq })
+    grants[GRANT["cycle.referralQuota"]] = rq
   }
-  return grants
 }
 
 /**

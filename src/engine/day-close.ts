@@ -13,10 +13,13 @@ import { openDayOf } from "./days"
 import type { RewardsEngine } from "./engine"
 import { awardOrder } from "./orders"
 import { ReleasePass } from "./team"
-import type { DayReport, DayRun, MemberRecord, TrancheRecord } from "./store"
+import type { Commit, DayReport, DayRun } from "./store"
 
 /** Members per batch: the unit of commit and of idempotency of a day close. */
-export const DAY_BATCH_SIZE = 20_000
+export const DAY_BATCH_SIZE = 5_000
+
+/** Balances the cycle step reads: QUOTA, WEIGHT, DEBT_CREDIT. */
+const CYCLE_COLUMNS = ["QUOTA", "WEIGHT", "DEBT_CREDIT"] as const
 
 export function emptyReport(day: string, tiers: number): DayReport {
   return {
@@ -92,9 +95,9 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         run.exitDue = await store.transaction(async (tx) => {
           const price = priceUnits((await tx.getProgram()).growthPrice)
           const due: string[] = []
-          for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
-            for (const { member, balances: b } of rows) {
-              if (b.GROWTH > 0n && exitDue(b.GROWTH, b.EXIT_CAP, price)) due.push(member.id)
+          for await (const rows of tx.streamBalances(["GROWTH", "EXIT_CAP"], DAY_BATCH_SIZE)) {
+            for (const { memberId, values } of rows) {
+              if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(memberId)
             }
           }
           return due
@@ -134,11 +137,12 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         let totalWeight = 0n
         const tierCounts = new Array<number>(c.tiers.length).fill(0)
         await store.transaction(async (tx) => {
-          for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
-            for (const { balances } of rows) {
-              if (balances.QUOTA <= 0n) continue // only active members (quota > 0)
-              totalWeight += balances.WEIGHT
-              const k = tierOf(bounds, balances.WEIGHT)
+          for await (const rows of tx.streamBalances(CYCLE_COLUMNS, DAY_BATCH_SIZE)) {
+            for (const { values } of rows) {
+              const [quota, weight] = values
+              if (quota <= 0n) continue // only active members (quota > 0)
+              totalWeight += weight
+              const k = tierOf(bounds, weight)
               if (k >= 0) tierCounts[k] += 1
             }
           }
@@ -162,18 +166,19 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
       const tierShares = agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n))
       await store.transaction(async (tx) => {
         let n = 0
-        for await (const rows of tx.streamMembersBySeq(DAY_BATCH_SIZE)) {
+        for await (const rows of tx.streamBalances(CYCLE_COLUMNS, DAY_BATCH_SIZE)) {
           const key = keys.dayStep(day, "cycle", n++)
           if (await tx.hasBatch(key)) continue
           const transfers: Transfer[] = []
           let paidInBatch = 0n
-          for (const { account, balances } of rows) {
-            if (balances.QUOTA <= 0n) continue
-            const k = tierOf(bounds, balances.WEIGHT)
-            const paid = memberPayout(balances.WEIGHT, balances.QUOTA, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
+          for (const { account, values } of rows) {
+            const [quota, weight, debt] = values
+            if (quota <= 0n) continue
+            const k = tierOf(bounds, weight)
+            const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
             if (paid === 0n) continue
             transfers.push({ asset: "QUOTA", debit: account, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
-            const settled = balances.DEBT_CREDIT < paid ? balances.DEBT_CREDIT : paid
+            const settled = debt < paid ? debt : paid
             if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
             if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, amount: paid - settled, reason: "cycle.payout" })
             paidInBatch += paid
@@ -202,43 +207,40 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
   if (run.step === "release") {
     const r = cfg.schemes.release
     if (r.enabled) {
-      const pass = new ReleasePass(r)
+      const pass = new ReleasePass(r, day)
       await store.transaction(async (tx) => {
         let n = 0
-        for await (const rows of tx.streamMembersBottomUp(DAY_BATCH_SIZE)) {
+        for await (const rows of tx.streamReleaseRows(DAY_BATCH_SIZE)) {
           const key = keys.dayStep(day, "release", n++)
           const done = await tx.hasBatch(key)
           const transfers: Transfer[] = []
-          const tranches: TrancheRecord[] = []
-          const members: MemberRecord[] = []
-          for (const { account, member, balances, tranches: own } of rows) {
-            // a resumed close starts each tranche from what it held before this day's release
-            const start = own.map((t) => (t.releasedOn === day ? t.remainingBeforeRelease : t.remaining))
-            const res = pass.process({
-              id: member.id,
-              referrerId: member.referrerId,
-              netSpend: member.netSpend,
-              tranches: own.map((t, i) => ({ remaining: start[i], dailyBase: t.dailyBase })),
-            })
+          const releases: NonNullable<Commit["trancheReleases"]> = []
+          const teamStats: NonNullable<Commit["teamStats"]> = []
+          for (const row of rows) {
+            const res = pass.process(row.memberId, row.referrerId, row.netSpend, row.tranches)
             if (done) continue
             report.release.base += res.baseTotal
             report.release.share += res.share
             report.release.team += res.team
             report.release.peer += res.peer
             report.release.forfeited += res.forfeited
-            if (!res.teamPerformance.eq(member.teamPerformance) || res.starLevel !== member.starLevel) {
-              members.push({ ...member, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
+            if (res.starLevel !== row.starLevel || !res.teamPerformance.eq(row.teamPerformance)) {
+              teamStats.push({ memberId: row.memberId, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
             }
-            own.forEach((t, i) => {
-              const out = res.base[i] + res.acceleration[i]
-              if (out > 0n) {
-                tranches.push({ ...t, remaining: start[i] - out, releasedOn: day, remainingBeforeRelease: start[i] })
+            for (let i = 0; i < row.tranches.length; i++) {
+              if (res.out[i] > 0n) {
+                releases.push({
+                  orderId: row.tranches[i].orderId,
+                  remaining: res.start[i] - res.out[i],
+                  releasedOn: day,
+                  remainingBeforeRelease: res.start[i],
+                })
               }
-            })
-            pushReleaseTransfers(transfers, account, res.baseTotal, res.accelerationTotal, res.forfeited, balances.DEBT_POINTS)
+            }
+            pushReleaseTransfers(transfers, row.account, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
           }
           if (done) continue
-          await tx.commit({ batch: batch(key, transfers, `day:${day}`), tranches, members, dayRun: run })
+          await tx.commit({ batch: batch(key, transfers, `day:${day}`), trancheReleases: releases, teamStats, dayRun: run })
         }
       })
     }

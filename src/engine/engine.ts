@@ -346,7 +346,9 @@ async function placeOrderIn(op: Op, input: OrderInput): Promise<void> {
     matured: ZERO,
     refundedAfter: ZERO,
     refundIds: [],
-    grants: [],
+    referrerId: null,
+    granted: null,
+    worth: null,
     configVersion: op.configVersion,
   }
   if (!buyer.hasOrders) {

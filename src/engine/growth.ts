@@ -5,7 +5,7 @@
 import { Dec, floorAtoms, fromAtoms } from "./decimal"
 import { SYSTEM, memberAccount } from "./ledger"
 import type { Op } from "./op"
-import type { Grant } from "./store"
+import { GRANT, type GrantVector } from "./store"
 
 const PRICE_DECIMALS = 12
 
@@ -54,17 +54,17 @@ function roomUnderCap(op: Op, issued: bigint): bigint {
 
 /**
  * RULES.md §2.2: a maturing order of eligible amount E by buyer B (referrer R).
- * Returns the grants the order made, for later refunds (RULES.md §1.5).
+ * Records what it granted in `grants`, for later refunds (RULES.md §1.5).
  */
 export async function growthPurchase(
   op: Op,
   buyerId: string,
   referrerId: string | null,
-  eligible: Dec
-): Promise<Grant[]> {
+  eligible: Dec,
+  grants: GrantVector
+): Promise<void> {
   const g = op.cfg.schemes.growth
   const scale = op.scale
-  const grants: Grant[] = []
   const price = op.program.growthPrice // 1. the price before this order
   const contribution = floorAtoms(g.poolRate.times(eligible), scale) // c, rounded down (§1.6)
   const c = fromAtoms(contribution, scale)
@@ -77,17 +77,13 @@ export async function growthPurchase(
   room -= buyerPoints
   await op.memberBalances(buyerId)
   await op.inflow(buyerId, "GROWTH", SYSTEM.issuance, buyerPoints, "growth.issue.buyer")
-  if (buyerPoints > 0n) {
-    grants.push({ kind: "growth.buyer", memberId: buyerId, amount: buyerPoints, worth: buyerPoints })
-  }
+  grants[GRANT["growth.buyer"]] = buyerPoints
   if (referrerId && g.referrerIssueRate.gt(0)) {
     const wanted = floorAtoms(g.referrerIssueRate.times(c).div(price), scale)
     const points = wanted < room ? wanted : room
     await op.memberBalances(referrerId)
     await op.inflow(referrerId, "GROWTH", SYSTEM.issuance, points, "growth.issue.referrer")
-    if (points > 0n) {
-      grants.push({ kind: "growth.referrer", memberId: referrerId, amount: points, worth: points })
-    }
+    grants[GRANT["growth.referrer"]] = points
   }
 
   // 3. c enters the pool in full
@@ -98,9 +94,8 @@ export async function growthPurchase(
   if (g.exitCapMultiple.gt(0)) {
     const cap = floorAtoms(g.exitCapMultiple.times(eligible), scale)
     await op.post("EXIT_CAP", SYSTEM.platform, memberAccount(buyerId), cap, "exitcap.grant")
-    if (cap > 0n) grants.push({ kind: "exitCap", memberId: buyerId, amount: cap, worth: cap })
+    grants[GRANT.exitCap] = cap
   }
-  return grants
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
- * The storage interface in memory: the simulator, the forecast and the tests run the engine on
- * it. The ledger is kept column-wise (typed arrays) so a million-member day close fits in a
- * bounded amount of memory; balances are a cache the audit recomputes from the transfers.
+ * The storage interface in memory: the simulator, the forecast, the tests and the engine
+ * benchmark run the engine on it. A million members must fit in a bounded amount of memory,
+ * so members, balances, tranches and the transfer log are kept column-wise (typed arrays,
+ * one slot per member or tranche) and records are materialised when the engine reads them.
+ * Balances are a cache the audit recomputes from the transfers.
  */
 import { Dec, ZERO } from "./decimal"
-import { ASSETS, type Asset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
-import { emptyBalances } from "./op"
+import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, memberAccount } from "./ledger"
 import {
   type Commit,
-  type DayMemberRow,
+  type BalanceRow,
   type DayReport,
   type DayRun,
   DuplicateBatchError,
@@ -16,6 +17,8 @@ import {
   type MemberRecord,
   type OrderRecord,
   type ProgramState,
+  type ReleaseRow,
+  type ReleaseTranche,
   type RewardsStore,
   type StoreTx,
   type TrancheRecord,
@@ -35,78 +38,120 @@ function reasonId(r: Reason): number {
 }
 const assetIndex = new Map<Asset, number>(ASSETS.map((a, i) => [a, i]))
 const INT64_MAX = (1n << 63n) - 1n
+const INT64_MIN = -(1n << 63n)
 
-/** Append-only transfer log, column-wise. */
+const CHUNK = 1 << 16
+
+/** One fixed-size block of the log: filled once, never copied. */
+class LogChunk {
+  readonly debit = new Int32Array(CHUNK)
+  readonly credit = new Int32Array(CHUNK)
+  readonly batch = new Int32Array(CHUNK)
+  readonly asset = new Uint8Array(CHUNK)
+  readonly reason = new Uint8Array(CHUNK)
+  readonly amount = new BigInt64Array(CHUNK)
+}
+
+/**
+ * Append-only transfer log, column-wise in fixed-size chunks: about 21 bytes a transfer, and
+ * growing never copies what is already written.
+ */
 class TransferLog {
   length = 0
-  private debit = new Int32Array(1024)
-  private credit = new Int32Array(1024)
-  private asset = new Uint8Array(1024)
-  private reason = new Uint8Array(1024)
-  private batch = new Int32Array(1024)
-  private amount = new BigInt64Array(1024)
+  private readonly chunks: LogChunk[] = []
   /** Amounts beyond int64 (possible at scale 18) live here; the column holds −1. */
   private readonly wide = new Map<number, bigint>()
   readonly batches: Omit<TransferBatch, "transfers">[] = []
 
   constructor(private readonly accountName: (id: number) => string) {}
 
-  private grow(min: number): void {
-    if (min <= this.debit.length) return
-    const size = Math.max(min, this.debit.length * 2)
-    const g = <T extends Int32Array | Uint8Array | BigInt64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(size)
-      next.set(old as never)
-      return next
-    }
-    this.debit = g(this.debit, (n) => new Int32Array(n))
-    this.credit = g(this.credit, (n) => new Int32Array(n))
-    this.asset = g(this.asset, (n) => new Uint8Array(n))
-    this.reason = g(this.reason, (n) => new Uint8Array(n))
-    this.batch = g(this.batch, (n) => new Int32Array(n))
-    this.amount = g(this.amount, (n) => new BigInt64Array(n))
-  }
-
   /** Appends a batch; `debitIds`/`creditIds` are the store's account numbers of each row. */
   append(b: TransferBatch, debitIds: Int32Array, creditIds: Int32Array): void {
     const batchId = this.batches.length
     this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion })
-    this.grow(this.length + b.transfers.length)
     for (let j = 0; j < b.transfers.length; j++) {
       const t = b.transfers[j]
       const i = this.length++
-      this.debit[i] = debitIds[j]
-      this.credit[i] = creditIds[j]
-      this.asset[i] = assetIndex.get(t.asset)!
-      this.reason[i] = reasonId(t.reason)
-      this.batch[i] = batchId
+      const at = i & (CHUNK - 1)
+      if (at === 0) this.chunks.push(new LogChunk())
+      const c = this.chunks[this.chunks.length - 1]
+      c.debit[at] = debitIds[j]
+      c.credit[at] = creditIds[j]
+      c.asset[at] = assetIndex.get(t.asset)!
+      c.reason[at] = reasonId(t.reason)
+      c.batch[at] = batchId
       if (t.amount > INT64_MAX) {
-        this.amount[i] = -1n
+        c.amount[at] = -1n
         this.wide.set(i, t.amount)
       } else {
-        this.amount[i] = t.amount
+        c.amount[at] = t.amount
       }
     }
   }
 
   *rows(): Iterable<LedgerRow> {
     for (let i = 0; i < this.length; i++) {
-      const a = this.amount[i]
+      const c = this.chunks[i >>> 16]
+      const at = i & (CHUNK - 1)
+      const a = c.amount[at]
       yield {
-        batch: this.batch[i],
-        batchKey: this.batches[this.batch[i]].key,
-        asset: ASSETS[this.asset[i]],
-        debit: this.accountName(this.debit[i]),
-        credit: this.accountName(this.credit[i]),
+        batch: c.batch[at],
+        batchKey: this.batches[c.batch[at]].key,
+        asset: ASSETS[c.asset[at]],
+        debit: this.accountName(c.debit[at]),
+        credit: this.accountName(c.credit[at]),
         amount: a === -1n ? this.wide.get(i)! : a,
-        reason: REASONS[this.reason[i]],
+        reason: REASONS[c.reason[at]],
       }
     }
   }
 }
 
-function cloneOrder(o: OrderRecord): OrderRecord {
-  return { ...o, grants: o.grants.map((g) => ({ ...g })), refundIds: [...o.refundIds] }
+/**
+ * Orders are read back only when they mature or are refunded, so the store keeps each one as
+ * a compact JSON string (a million orders as objects would not fit a bounded memory).
+ */
+function encodeOrder(o: OrderRecord): string {
+  const vector = (v: bigint[] | null) => (v ? v.map(String) : null)
+  return JSON.stringify([
+    o.id,
+    o.memberId,
+    o.seq,
+    o.placedDay,
+    o.amount.toFixed(),
+    o.refundedBefore.toFixed(),
+    o.maturesOn,
+    o.status,
+    o.matured.toFixed(),
+    o.refundedAfter.toFixed(),
+    o.refundIds,
+    o.referrerId,
+    vector(o.granted),
+    vector(o.worth),
+    o.configVersion,
+  ])
+}
+
+function decodeOrder(s: string): OrderRecord {
+  const a = JSON.parse(s)
+  const vector = (v: string[] | null) => (v ? v.map((x) => BigInt(x)) : null)
+  return {
+    id: a[0],
+    memberId: a[1],
+    seq: a[2],
+    placedDay: a[3],
+    amount: new Dec(a[4]),
+    refundedBefore: new Dec(a[5]),
+    maturesOn: a[6],
+    status: a[7],
+    matured: new Dec(a[8]),
+    refundedAfter: new Dec(a[9]),
+    refundIds: a[10],
+    referrerId: a[11],
+    granted: vector(a[12]),
+    worth: vector(a[13]),
+    configVersion: a[14],
+  }
 }
 
 function cloneReport(r: DayReport): DayReport {
@@ -127,50 +172,196 @@ function cloneRun(r: DayRun): DayRun {
   }
 }
 
-/** An account: its number in the transfer log and its balances by asset. */
-interface Account {
-  id: number
-  name: string
-  balances: Record<string, bigint>
+/** A growable bigint column; values beyond int64 (possible at scale 18) live in a side map. */
+class BigColumn {
+  private data = new BigInt64Array(1024)
+  private readonly wide = new Map<number, bigint>()
+
+  get(i: number): bigint {
+    const v = this.data[i]
+    return v === INT64_MIN ? this.wide.get(i)! : v
+  }
+
+  set(i: number, v: bigint): void {
+    if (i >= this.data.length) {
+      const next = new BigInt64Array(Math.max(i + 1, this.data.length * 2))
+      next.set(this.data)
+      this.data = next
+    }
+    if (v > INT64_MAX || v <= INT64_MIN) {
+      this.data[i] = INT64_MIN
+      this.wide.set(i, v)
+    } else {
+      this.data[i] = v
+      if (this.wide.size > 0) this.wide.delete(i)
+    }
+  }
 }
 
-/** Everything the store keeps of one member, found with one lookup. */
-interface Slot {
-  member: MemberRecord
-  account: Account
-  balances: MemberBalances
-  tranches: TrancheRecord[]
+function growInt32(a: Int32Array, n: number, fill = 0): Int32Array {
+  if (n <= a.length) return a
+  const next = new Int32Array(Math.max(n, a.length * 2)).fill(fill)
+  next.set(a)
+  return next
+}
+
+function growInt8(a: Int8Array, n: number): Int8Array {
+  if (n <= a.length) return a
+  const next = new Int8Array(Math.max(n, a.length * 2))
+  next.set(a)
+  return next
+}
+
+const ASSET_COUNT = MEMBER_ASSETS.length
+const memberAssetIndex = new Map<string, number>(MEMBER_ASSETS.map((a, i) => [a, i]))
+
+/** Members, one slot each in join order; balances ASSET_COUNT slots per member. */
+class MemberTable {
+  n = 0
+  readonly ids: string[] = []
+  readonly accounts: string[] = []
+  readonly byId = new Map<string, number>()
+  readonly byAccount = new Map<string, number>()
+  referrer: Int32Array = new Int32Array(1024)
+  depth: Int32Array = new Int32Array(1024)
+  seq: Int32Array = new Int32Array(1024)
+  level: Int8Array = new Int8Array(1024)
+  star: Int8Array = new Int8Array(1024)
+  hasOrders: Int8Array = new Int8Array(1024)
+  firstTranche: Int32Array = new Int32Array(1024).fill(-1)
+  lastTranche: Int32Array = new Int32Array(1024).fill(-1)
+  readonly joinedDay: string[] = []
+  readonly netSpend: Dec[] = []
+  readonly teamPerformance: Dec[] = []
+  readonly purchaseWeight: bigint[] = []
+  readonly referralWeight: bigint[] = []
+  readonly adminWeight: bigint[] = []
+  readonly balances = new BigColumn()
+
+  add(m: MemberRecord): number {
+    const i = this.n++
+    const size = this.n
+    this.referrer = growInt32(this.referrer, size)
+    this.depth = growInt32(this.depth, size)
+    this.seq = growInt32(this.seq, size)
+    this.level = growInt8(this.level, size)
+    this.star = growInt8(this.star, size)
+    this.hasOrders = growInt8(this.hasOrders, size)
+    this.firstTranche = growInt32(this.firstTranche, size, -1)
+    this.lastTranche = growInt32(this.lastTranche, size, -1)
+    this.ids.push(m.id)
+    const account = memberAccount(m.id)
+    this.accounts.push(account)
+    this.byId.set(m.id, i)
+    this.byAccount.set(account, i)
+    this.joinedDay.push(m.joinedDay)
+    this.netSpend.push(m.netSpend)
+    this.teamPerformance.push(m.teamPerformance)
+    this.purchaseWeight.push(m.purchaseWeight)
+    this.referralWeight.push(m.referralWeight)
+    this.adminWeight.push(m.adminWeight)
+    for (let a = 0; a < ASSET_COUNT; a++) this.balances.set(i * ASSET_COUNT + a, 0n)
+    this.write(i, m)
+    return i
+  }
+
+  write(i: number, m: MemberRecord): void {
+    this.referrer[i] = m.referrerId === null ? -1 : this.byId.get(m.referrerId)!
+    this.depth[i] = m.depth
+    this.seq[i] = m.seq
+    this.level[i] = m.level === null ? -1 : m.level
+    this.star[i] = m.starLevel
+    this.hasOrders[i] = m.hasOrders ? 1 : 0
+    this.netSpend[i] = m.netSpend
+    this.teamPerformance[i] = m.teamPerformance
+    this.purchaseWeight[i] = m.purchaseWeight
+    this.referralWeight[i] = m.referralWeight
+    this.adminWeight[i] = m.adminWeight
+  }
+
+  record(i: number): MemberRecord {
+    const r = this.referrer[i]
+    const level = this.level[i]
+    return {
+      id: this.ids[i],
+      seq: this.seq[i],
+      referrerId: r < 0 ? null : this.ids[r],
+      depth: this.depth[i],
+      joinedDay: this.joinedDay[i],
+      netSpend: this.netSpend[i],
+      purchaseWeight: this.purchaseWeight[i],
+      referralWeight: this.referralWeight[i],
+      adminWeight: this.adminWeight[i],
+      level: level < 0 ? null : level,
+      teamPerformance: this.teamPerformance[i],
+      starLevel: this.star[i],
+      hasOrders: this.hasOrders[i] === 1,
+    }
+  }
+
+  balancesOf(i: number): MemberBalances {
+    const base = i * ASSET_COUNT
+    const b = {} as MemberBalances
+    for (let a = 0; a < ASSET_COUNT; a++) b[MEMBER_ASSETS[a]] = this.balances.get(base + a)
+    return b
+  }
+}
+
+/** Tranches, one slot each in creation order, linked per member oldest first. */
+class TrancheTable {
+  n = 0
+  readonly byOrder = new Map<string, number>()
+  readonly orderId: string[] = []
+  member: Int32Array = new Int32Array(1024)
+  seq: Int32Array = new Int32Array(1024)
+  next: Int32Array = new Int32Array(1024).fill(-1)
+  readonly multiple: Dec[] = []
+  readonly netAmount: Dec[] = []
+  readonly releasedOn: (string | null)[] = []
+  readonly remaining = new BigColumn()
+  readonly dailyBase = new BigColumn()
+  readonly before = new BigColumn()
+
+  record(i: number): TrancheRecord {
+    return {
+      orderId: this.orderId[i],
+      memberId: "",
+      seq: this.seq[i],
+      multiple: this.multiple[i],
+      remaining: this.remaining.get(i),
+      netAmount: this.netAmount[i],
+      dailyBase: this.dailyBase.get(i),
+      releasedOn: this.releasedOn[i],
+      remainingBeforeRelease: this.before.get(i),
+    }
+  }
+
+  write(i: number, t: TrancheRecord): void {
+    this.seq[i] = t.seq
+    this.multiple[i] = t.multiple
+    this.netAmount[i] = t.netAmount
+    this.releasedOn[i] = t.releasedOn
+    this.remaining.set(i, t.remaining)
+    this.dailyBase.set(i, t.dailyBase)
+    this.before.set(i, t.remainingBeforeRelease)
+  }
 }
 
 export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   private program: ProgramState
-  /** Members in join order. */
-  private readonly slots = new Map<string, Slot>()
-  private readonly accounts = new Map<string, Account>()
-  private readonly accountList: Account[] = []
-  private readonly orders = new Map<string, OrderRecord>()
+  private readonly members = new MemberTable()
+  private readonly tranches = new TrancheTable()
+  /** System accounts: name → number (log ids −1, −2, …) and balances by asset. */
+  private readonly systemIds = new Map<string, number>()
+  private readonly systemNames: string[] = []
+  private readonly systemBalances: Map<string, bigint>[] = []
+  private readonly orders = new Map<string, string>()
   private readonly maturing = new Map<string, string[]>()
   private readonly daySales = new Map<string, Dec>()
   private readonly dayRuns = new Map<string, DayRun>()
   private readonly batchKeys = new Set<string>()
-  readonly log = new TransferLog((id) => this.accountList[id].name)
+  readonly log = new TransferLog((id) => (id >= 0 ? this.members.accounts[id] : this.systemNames[-id - 1]))
   private queue: Promise<unknown> = Promise.resolve()
-
-  private account(name: string): Account {
-    let a = this.accounts.get(name)
-    if (a === undefined) {
-      let balances: Record<string, bigint> = {}
-      if (isMemberAccount(name)) {
-        const slot = this.slots.get(memberOf(name))
-        if (!slot) throw new Error(`internal: transfer to unknown member account ${name}`)
-        balances = slot.balances
-      }
-      a = { id: this.accountList.length, name, balances }
-      this.accountList.push(a)
-      this.accounts.set(name, a)
-    }
-    return a
-  }
 
   constructor(initialPrice: Dec) {
     this.program = {
@@ -190,22 +381,34 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     return next
   }
 
+  private trancheList(i: number): TrancheRecord[] {
+    const out: TrancheRecord[] = []
+    const memberId = this.members.ids[i]
+    for (let t = this.members.firstTranche[i]; t >= 0; t = this.tranches.next[t]) {
+      const r = this.tranches.record(t)
+      r.memberId = memberId
+      out.push(r)
+    }
+    return out
+  }
+
   async getProgram(): Promise<ProgramState> {
     return { ...this.program }
   }
   async getMember(id: string): Promise<MemberRecord | null> {
-    const slot = this.slots.get(id)
-    return slot ? { ...slot.member } : null
+    const i = this.members.byId.get(id)
+    return i === undefined ? null : this.members.record(i)
   }
   async getOrder(id: string): Promise<OrderRecord | null> {
     const o = this.orders.get(id)
-    return o ? cloneOrder(o) : null
+    return o === undefined ? null : decodeOrder(o)
   }
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
-    return (this.slots.get(memberId)?.tranches ?? []).map((t) => ({ ...t }))
+    const i = this.members.byId.get(memberId)
+    return i === undefined ? [] : this.trancheList(i)
   }
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
-    return { ...(this.slots.get(memberId)?.balances ?? emptyBalances()) }
+    return this.memberBalancesNow(memberId)
   }
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
     return this.systemBalanceNow(account, asset)
@@ -215,10 +418,9 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
   async getOrdersMaturingOn(day: string): Promise<OrderRecord[]> {
     return (this.maturing.get(day) ?? [])
-      .map((id) => this.orders.get(id)!)
+      .map((id) => decodeOrder(this.orders.get(id)!))
       .filter((o) => o.status === "pending")
       .sort((a, b) => a.seq - b.seq)
-      .map(cloneOrder)
   }
   async getDaySales(day: string): Promise<Dec> {
     return this.daySales.get(day) ?? ZERO
@@ -233,53 +435,100 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       .sort((a, b) => (a.day < b.day ? -1 : 1))
       .map((r) => cloneReport(r.report!))
   }
-  private row(slot: Slot): DayMemberRow {
-    return { account: slot.account.name, member: slot.member, balances: slot.balances, tranches: slot.tranches }
-  }
 
-  /** Rows are read-only snapshots: the engine copies before it changes anything. */
-  async *streamMembersBySeq(batchSize: number): AsyncIterable<DayMemberRow[]> {
-    let rows: DayMemberRow[] = []
-    for (const slot of this.slots.values()) {
-      rows.push(this.row(slot))
-      if (rows.length === batchSize) {
-        yield rows
-        rows = []
+  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
+    const n = this.members.n
+    const cells = assets.map((a) => memberAssetIndex.get(a)!)
+    const balances = this.members.balances
+    for (let from = 0; from < n; from += batchSize) {
+      const rows: BalanceRow[] = []
+      for (let i = from; i < Math.min(n, from + batchSize); i++) {
+        const base = i * ASSET_COUNT
+        rows.push({
+          memberId: this.members.ids[i],
+          account: this.members.accounts[i],
+          values: cells.map((c) => balances.get(base + c)),
+        })
       }
+      yield rows
     }
-    if (rows.length > 0) yield rows
   }
 
-  async *streamMembersBottomUp(batchSize: number): AsyncIterable<DayMemberRow[]> {
-    // counting sort by depth: deepest first; join order inside a depth
-    const byDepth: Slot[][] = []
-    for (const slot of this.slots.values()) (byDepth[slot.member.depth] ??= []).push(slot)
-    let rows: DayMemberRow[] = []
-    for (let d = byDepth.length - 1; d >= 0; d--) {
-      for (const slot of byDepth[d] ?? []) {
-        rows.push(this.row(slot))
-        if (rows.length === batchSize) {
-          yield rows
-          rows = []
+  async *streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]> {
+    // counting sort by depth: deepest first, join order inside a depth
+    const m = this.members
+    const n = m.n
+    let maxDepth = 0
+    for (let i = 0; i < n; i++) if (m.depth[i] > maxDepth) maxDepth = m.depth[i]
+    const start = new Int32Array(maxDepth + 2)
+    for (let i = 0; i < n; i++) start[maxDepth - m.depth[i] + 1]++
+    for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
+    const order = new Int32Array(n)
+    for (let i = 0; i < n; i++) order[start[maxDepth - m.depth[i]]++] = i
+    const debtCell = memberAssetIndex.get("DEBT_POINTS")!
+    const tt = this.tranches
+    for (let from = 0; from < n; from += batchSize) {
+      const rows: ReleaseRow[] = []
+      for (let k = from; k < Math.min(n, from + batchSize); k++) {
+        const i = order[k]
+        const r = m.referrer[i]
+        const tranches: ReleaseTranche[] = []
+        for (let t = m.firstTranche[i]; t >= 0; t = tt.next[t]) {
+          tranches.push({
+            orderId: tt.orderId[t],
+            remaining: tt.remaining.get(t),
+            dailyBase: tt.dailyBase.get(t),
+            releasedOn: tt.releasedOn[t],
+            remainingBeforeRelease: tt.before.get(t),
+          })
         }
+        rows.push({
+          memberId: m.ids[i],
+          account: m.accounts[i],
+          referrerId: r < 0 ? null : m.ids[r],
+          netSpend: m.netSpend[i],
+          teamPerformance: m.teamPerformance[i],
+          starLevel: m.star[i],
+          debtPoints: m.balances.get(i * ASSET_COUNT + debtCell),
+          tranches,
+        })
       }
+      yield rows
     }
-    if (rows.length > 0) yield rows
+  }
+
+  /** The log id and the balance cell of an account; member accounts are their member number. */
+  private resolve(name: string): number {
+    const m = this.members.byAccount.get(name)
+    if (m !== undefined) return m
+    let s = this.systemIds.get(name)
+    if (s === undefined) {
+      if (name.startsWith("m:")) throw new Error(`internal: transfer to unknown member account ${name}`)
+      s = -(this.systemNames.length + 1)
+      this.systemIds.set(name, s)
+      this.systemNames.push(name)
+      this.systemBalances.push(new Map())
+    }
+    return s
+  }
+
+  private move(id: number, asset: Asset, delta: bigint): void {
+    if (id >= 0) {
+      const cell = id * ASSET_COUNT + memberAssetIndex.get(asset)!
+      this.members.balances.set(cell, this.members.balances.get(cell) + delta)
+    } else {
+      const b = this.systemBalances[-id - 1]
+      b.set(asset, (b.get(asset) ?? 0n) + delta)
+    }
   }
 
   async commit(change: Commit): Promise<void> {
     const b = change.batch
     if (b && b.transfers.length > 0 && this.batchKeys.has(b.key)) throw new DuplicateBatchError(b.key)
     for (const m of change.members ?? []) {
-      const slot = this.slots.get(m.id)
-      if (slot) {
-        slot.member = m
-      } else {
-        const balances = emptyBalances()
-        const s: Slot = { member: m, balances, tranches: [], account: null as unknown as Account }
-        this.slots.set(m.id, s)
-        s.account = this.account(memberAccount(m.id))
-      }
+      const i = this.members.byId.get(m.id)
+      if (i === undefined) this.members.add(m)
+      else this.members.write(i, m)
     }
     if (b && (b.transfers.length > 0 || !this.batchKeys.has(b.key))) {
       const n = b.transfers.length
@@ -287,30 +536,57 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       const creditIds = new Int32Array(n)
       for (let j = 0; j < n; j++) {
         const t = b.transfers[j]
-        const debit = this.account(t.debit)
-        const credit = this.account(t.credit)
-        debit.balances[t.asset] = (debit.balances[t.asset] ?? 0n) - t.amount
-        credit.balances[t.asset] = (credit.balances[t.asset] ?? 0n) + t.amount
-        debitIds[j] = debit.id
-        creditIds[j] = credit.id
+        const debit = this.resolve(t.debit)
+        const credit = this.resolve(t.credit)
+        this.move(debit, t.asset, -t.amount)
+        this.move(credit, t.asset, t.amount)
+        debitIds[j] = debit
+        creditIds[j] = credit
       }
       this.batchKeys.add(b.key)
       this.log.append(b, debitIds, creditIds)
     }
     for (const o of change.orders ?? []) {
       const isNew = !this.orders.has(o.id)
-      this.orders.set(o.id, o)
+      this.orders.set(o.id, encodeOrder(o))
       if (isNew && o.status === "pending") {
         const list = this.maturing.get(o.maturesOn) ?? []
         list.push(o.id)
         this.maturing.set(o.maturesOn, list)
       }
     }
+    const tt = this.tranches
     for (const t of change.tranches ?? []) {
-      const list = this.slots.get(t.memberId)!.tranches
-      const i = list.findIndex((x) => x.orderId === t.orderId)
-      if (i >= 0) list[i] = t
-      else list.push(t)
+      let i = tt.byOrder.get(t.orderId)
+      if (i === undefined) {
+        i = tt.n++
+        tt.member = growInt32(tt.member, tt.n)
+        tt.seq = growInt32(tt.seq, tt.n)
+        tt.next = growInt32(tt.next, tt.n, -1)
+        const m = this.members.byId.get(t.memberId)!
+        tt.byOrder.set(t.orderId, i)
+        tt.orderId.push(t.orderId)
+        tt.member[i] = m
+        tt.multiple.push(t.multiple)
+        tt.netAmount.push(t.netAmount)
+        tt.releasedOn.push(t.releasedOn)
+        const last = this.members.lastTranche[m]
+        if (last < 0) this.members.firstTranche[m] = i
+        else tt.next[last] = i
+        this.members.lastTranche[m] = i
+      }
+      tt.write(i, t)
+    }
+    for (const r of change.trancheReleases ?? []) {
+      const i = tt.byOrder.get(r.orderId)!
+      tt.remaining.set(i, r.remaining)
+      tt.releasedOn[i] = r.releasedOn
+      tt.before.set(i, r.remainingBeforeRelease)
+    }
+    for (const st of change.teamStats ?? []) {
+      const i = this.members.byId.get(st.memberId)!
+      this.members.teamPerformance[i] = st.teamPerformance
+      this.members.star[i] = st.starLevel
     }
     for (const { day, delta } of change.daySales ?? []) {
       this.daySales.set(day, (this.daySales.get(day) ?? ZERO).plus(delta))
@@ -324,12 +600,17 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     return this.log.rows()
   }
   *cachedBalances(): Iterable<{ account: string; asset: Asset; balance: bigint }> {
-    for (const a of this.accountList) {
-      for (const [asset, balance] of Object.entries(a.balances)) yield { account: a.name, asset: asset as Asset, balance }
+    for (let i = 0; i < this.members.n; i++) {
+      for (let a = 0; a < ASSET_COUNT; a++) {
+        yield { account: this.members.accounts[i], asset: MEMBER_ASSETS[a], balance: this.members.balances.get(i * ASSET_COUNT + a) }
+      }
+    }
+    for (let s = 0; s < this.systemNames.length; s++) {
+      for (const [asset, balance] of this.systemBalances[s]) yield { account: this.systemNames[s], asset: asset as Asset, balance }
     }
   }
   *allTranches(): Iterable<TrancheRecord> {
-    for (const slot of this.slots.values()) yield* slot.tranches
+    for (let i = 0; i < this.members.n; i++) yield* this.trancheList(i)
   }
   recordedPrice(): Dec {
     return this.program.growthPrice
@@ -337,13 +618,22 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
 
   /** Every member in join order (reports, the simulator's output). */
   allMembers(): MemberRecord[] {
-    return [...this.slots.values()].map((s) => s.member)
+    const out: MemberRecord[] = []
+    for (let i = 0; i < this.members.n; i++) out.push(this.members.record(i))
+    return out
   }
   memberBalancesNow(id: string): MemberBalances {
-    return this.slots.get(id)?.balances ?? emptyBalances()
+    const i = this.members.byId.get(id)
+    if (i === undefined) {
+      const b = {} as MemberBalances
+      for (const a of MEMBER_ASSETS) b[a as MemberAsset] = 0n
+      return b
+    }
+    return this.members.balancesOf(i)
   }
   systemBalanceNow(account: string, asset: Asset): bigint {
-    return this.accounts.get(account)?.balances[asset] ?? 0n
+    const s = this.systemIds.get(account)
+    return s === undefined ? 0n : (this.systemBalances[-s - 1].get(asset) ?? 0n)
   }
   transferCount(): number {
     return this.log.length

@@ -7,29 +7,30 @@ import { Dec } from "./decimal"
 import { growthPurchase, reverseExitCap, reverseGrowthPoints } from "./growth"
 import type { Op } from "./op"
 import { recomputeLevel, releasePurchase, reverseTranche } from "./release"
-import type { Grant, OrderRecord } from "./store"
+import { GRANT_KINDS, type OrderRecord, emptyGrants } from "./store"
 
 /**
  * Applies a maturing order's rewards (RULES.md §1.4: as if placed at that moment) for every
  * enabled scheme, and counts it in the day's sales.
  */
 export async function awardOrder(op: Op, order: OrderRecord): Promise<void> {
-  const eligible = order.amount.minus(order.refundedBefore)
+  const eligible = order.refundedBefore.isZero() ? order.amount : order.amount.minus(order.refundedBefore)
   const buyer = await op.member(order.memberId)
   const referrer = buyer.referrerId ? await op.member(buyer.referrerId) : null
   buyer.netSpend = buyer.netSpend.plus(eligible)
   op.touchMember(buyer)
   order.status = "matured"
   order.matured = eligible
+  order.referrerId = referrer?.id ?? null
   const s = op.cfg.schemes
-  const grants: Grant[] = []
-  if (s.growth.enabled) grants.push(...(await growthPurchase(op, buyer.id, referrer?.id ?? null, eligible)))
+  const grants = emptyGrants()
+  if (s.growth.enabled) await growthPurchase(op, buyer.id, order.referrerId, eligible, grants)
   if (s.cycle.enabled) {
-    grants.push(...(await cyclePurchase(op, buyer.id, referrer?.id ?? null, eligible)))
+    await cyclePurchase(op, buyer.id, order.referrerId, eligible, grants)
     await recomputeWeight(op, buyer, referrer)
   }
-  if (s.release.enabled) grants.push(...(await releasePurchase(op, buyer, order.id, order.seq, eligible)))
-  order.grants = grants
+  if (s.release.enabled) await releasePurchase(op, buyer, order.id, order.seq, eligible, grants)
+  order.granted = grants.some((g) => g > 0n) ? grants : null
   op.touchOrder(order)
   op.addDaySales(op.day, eligible)
 }
@@ -44,27 +45,33 @@ export async function reverseOrder(op: Op, order: OrderRecord, amount: Dec): Pro
   const buyer = await op.member(order.memberId)
   const referrer = buyer.referrerId ? await op.member(buyer.referrerId) : null
   let trancheReversal = 0n
-  for (const grant of order.grants) {
-    const worth = BigInt(new Dec(grant.amount.toString()).times(net).div(order.matured).floor().toFixed(0))
-    const delta = grant.worth - worth
-    grant.worth = worth
-    if (delta === 0n) continue
-    await op.memberBalances(grant.memberId)
-    switch (grant.kind) {
-      case "growth.buyer":
-      case "growth.referrer":
-        await reverseGrowthPoints(op, grant.memberId, delta)
-        break
-      case "exitCap":
-        await reverseExitCap(op, grant.memberId, delta)
-        break
-      case "cycle.quota":
-      case "cycle.referralQuota":
-        await reverseQuota(op, grant.memberId, delta)
-        break
-      case "release.tranche":
-        trancheReversal = delta // below, together with the tranche's new net amount
-        break
+  const granted = order.granted
+  if (granted) {
+    const worthBefore = order.worth ?? granted
+    const worthNow = granted.map((g) => BigInt(new Dec(g.toString()).times(net).div(order.matured).floor().toFixed(0)))
+    order.worth = worthNow
+    for (let k = 0; k < GRANT_KINDS.length; k++) {
+      const delta = worthBefore[k] - worthNow[k]
+      if (delta === 0n) continue
+      const kind = GRANT_KINDS[k]
+      const receiver = kind === "growth.referrer" || kind === "cycle.referralQuota" ? order.referrerId! : buyer.id
+      await op.memberBalances(receiver)
+      switch (kind) {
+        case "growth.buyer":
+        case "growth.referrer":
+          await reverseGrowthPoints(op, receiver, delta)
+          break
+        case "exitCap":
+          await reverseExitCap(op, receiver, delta)
+          break
+        case "cycle.quota":
+        case "cycle.referralQuota":
+          await reverseQuota(op, receiver, delta)
+          break
+        case "release.tranche":
+          trancheReversal = delta // below, together with the tranche's new net amount
+          break
+      }
     }
   }
   const tranche = (await op.tranchesOf(buyer.id)).find((t) => t.orderId === order.id)

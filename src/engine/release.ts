@@ -7,7 +7,7 @@ import type { ReleaseConfig, TeamLevel } from "./config"
 import { Dec, floorAtoms } from "./decimal"
 import { SYSTEM, memberAccount } from "./ledger"
 import type { Op } from "./op"
-import type { Grant, MemberRecord, TrancheRecord } from "./store"
+import { GRANT, type GrantVector, type MemberRecord, type TrancheRecord } from "./store"
 
 /** The highest level whose threshold ≤ amount, or null (RULES.md §4.1). */
 export function levelOf(r: ReleaseConfig, amount: Dec): number | null {
@@ -54,11 +54,12 @@ export async function releasePurchase(
   buyer: MemberRecord,
   orderId: string,
   orderSeq: number,
-  eligible: Dec
-): Promise<Grant[]> {
+  eligible: Dec,
+  grants: GrantVector
+): Promise<void> {
   const r = op.cfg.schemes.release
   const level = levelOf(r, eligible)
-  if (level === null) return []
+  if (level === null) return
   const multiple = r.levels[level].multiple
   const locked = floorAtoms(multiple.times(eligible), op.scale)
   await op.addTranche({
@@ -77,7 +78,7 @@ export async function releasePurchase(
     buyer.level = level
     op.touchMember(buyer)
   }
-  return locked > 0n ? [{ kind: "release.tranche", memberId: buyer.id, amount: locked, worth: locked }] : []
+  grants[GRANT["release.tranche"]] = locked
 }
 
 /**

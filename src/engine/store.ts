@@ -30,12 +30,15 @@ export interface StoreTx {
   getDaySales(day: string): Promise<Dec>
   getDayRun(day: string): Promise<DayRun | null>
   /**
-   * Every member with the state a day close needs, in batches whose boundaries depend only
-   * on the referral forest: children before parents (deepest first), ties by join order.
+   * Every member's balances of `assets` (values in that order), in join order, in batches.
+   * A day close reads only the columns a step needs.
    */
-  streamMembersBottomUp(batchSize: number): AsyncIterable<DayMemberRow[]>
-  /** Every member in join order, in batches. */
-  streamMembersBySeq(batchSize: number): AsyncIterable<DayMemberRow[]>
+  streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]>
+  /**
+   * What the release pass needs of every member, in batches whose boundaries depend only on
+   * the referral forest: children before parents (deepest first), ties by join order.
+   */
+  streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]>
   /** Every closed day's report, in date order. */
   getDayReports(): Promise<DayReport[]>
   /** Applies a commit atomically. */
@@ -91,20 +94,26 @@ export interface MemberRecord {
 
 export type OrderStatus = "pending" | "matured" | "void"
 
-/** A grant an order made; refunds reverse shares of it (RULES.md §1.5). */
-export interface Grant {
-  kind:
-    | "growth.buyer"
-    | "growth.referrer"
-    | "exitCap"
-    | "cycle.quota"
-    | "cycle.referralQuota"
-    | "release.tranche"
-  memberId: string
-  /** What the order granted, G. */
-  amount: bigint
-  /** What it is worth now: floor(G × (1 − F)). */
-  worth: bigint
+/**
+ * What an order can grant, in a fixed order; refunds reverse shares of each (RULES.md §1.5).
+ * Referral grants go to the order's referrer, every other grant to the buyer.
+ */
+export const GRANT_KINDS = [
+  "growth.buyer",
+  "growth.referrer",
+  "exitCap",
+  "cycle.quota",
+  "cycle.referralQuota",
+  "release.tranche",
+] as const
+export type GrantKind = (typeof GRANT_KINDS)[number]
+export const GRANT = Object.fromEntries(GRANT_KINDS.map((k, i) => [k, i])) as Record<GrantKind, number>
+
+/** Amounts per grant kind, indexed as GRANT_KINDS (0 where nothing was granted). */
+export type GrantVector = bigint[]
+
+export function emptyGrants(): GrantVector {
+  return GRANT_KINDS.map(() => 0n)
 }
 
 export interface OrderRecord {
@@ -125,7 +134,12 @@ export interface OrderRecord {
   refundedAfter: Dec
   /** Ids of the refunds registered, so a repeated refund event reverses nothing twice. */
   refundIds: string[]
-  grants: Grant[]
+  /** The buyer's referrer when the order matured: the receiver of its referral grants. */
+  referrerId: string | null
+  /** G per grant kind; null when the order granted nothing (yet). */
+  granted: GrantVector | null
+  /** floor(G × (1 − F)) per kind after refunds; null while nothing was refunded (worth = G). */
+  worth: GrantVector | null
   configVersion: number
 }
 
@@ -150,13 +164,34 @@ export interface TrancheRecord {
   remainingBeforeRelease: bigint
 }
 
-/** What a day close needs of a member, read in bulk. */
-export interface DayMemberRow {
+/** A member's balances of some assets, read in bulk. */
+export interface BalanceRow {
+  memberId: string
   /** The member's account name (`memberAccount(id)`); a store may hand out one shared string. */
   account: string
-  member: MemberRecord
-  balances: MemberBalances
-  tranches: TrancheRecord[]
+  values: bigint[]
+}
+
+/** A tranche as the daily release reads it. */
+export interface ReleaseTranche {
+  orderId: string
+  remaining: bigint
+  dailyBase: bigint
+  releasedOn: string | null
+  remainingBeforeRelease: bigint
+}
+
+/** What the release pass (RULES.md §4.2–4.6) needs of a member. */
+export interface ReleaseRow {
+  memberId: string
+  account: string
+  referrerId: string | null
+  netSpend: Dec
+  teamPerformance: Dec
+  starLevel: number
+  debtPoints: bigint
+  /** Oldest first. */
+  tranches: ReleaseTranche[]
 }
 
 export type DayStep = "mature" | "exit" | "cycle" | "release" | "report" | "done"
@@ -197,6 +232,10 @@ export interface Commit {
   members?: MemberRecord[]
   orders?: OrderRecord[]
   tranches?: TrancheRecord[]
+  /** A day close's tranche releases (RULES.md §4.2, §4.6). */
+  trancheReleases?: { orderId: string; remaining: bigint; releasedOn: string; remainingBeforeRelease: bigint }[]
+  /** A day close's team performance and star levels (RULES.md §4.4). */
+  teamStats?: { memberId: string; teamPerformance: Dec; starLevel: number }[]
   /** Added to the day's sales S (RULES.md §3.2). */
   daySales?: { day: string; delta: Dec }[]
   dayRun?: DayRun

@@ -18,43 +18,47 @@ import { Dec, ZERO } from "./decimal"
 import { starLevelOf } from "./release"
 
 export interface PassTranche {
-  /** Locked points at the start of the day's release. */
+  /** Locked points now. */
   remaining: bigint
   dailyBase: bigint
+  /** Day whose close last released from it, and what it held before (resumed closes). */
+  releasedOn: string | null
+  remainingBeforeRelease: bigint
 }
 
-export interface PassInput {
-  id: string
-  referrerId: string | null
-  /** Own cumulative net matured spend (counts in the referrer's team performance). */
-  netSpend: Dec
-  /** Oldest first. */
-  tranches: PassTranche[]
+/** Locked points of a tranche at the start of `day`'s release (a resumed close sees the same). */
+export function remainingAtStart(t: PassTranche, day: string): bigint {
+  return t.releasedOn === day ? t.remainingBeforeRelease : t.remaining
 }
 
+/**
+ * One member's day. The pass reuses this object and its arrays for the next member: read
+ * it before calling {@link ReleasePass.process} again.
+ */
 export interface PassResult {
   teamPerformance: Dec
   starLevel: number
-  /** Base release per tranche (same order as the input). */
-  base: bigint[]
   /** r(X): the member's gross base release. */
   baseTotal: bigint
   /** Accelerations owed per kind, each rounded down once. */
   share: bigint
   team: bigint
   peer: bigint
-  /** Accelerations actually released (capped by locked points after base), per tranche. */
-  acceleration: bigint[]
+  /** Accelerations actually released (capped by locked points after base). */
   accelerationTotal: bigint
   forfeited: bigint
+  /** Per tranche (input order): locked points at the start, and what leaves it today. */
+  start: bigint[]
+  out: bigint[]
 }
 
 interface Carry {
   performance: Dec
   /** share[g] = Σ r of descendants g generations below (1-based). */
   share: bigint[]
-  /** walk state key → Σ r. */
-  walks: Map<number, bigint>
+  /** Walk states (keys) and the Σ r travelling in each; a handful per member. */
+  walkKeys: number[]
+  walkSums: bigint[]
 }
 
 function decimalsOf(d: Dec): number {
@@ -71,8 +75,25 @@ export class ReleasePass {
   private readonly levels: number
   private readonly teamOn: boolean
   private readonly maxDepth: number | null
+  /** Star level of a member without downline (a team threshold may be 0). */
+  private readonly zeroStar: number
+  private readonly result: PassResult = {
+    teamPerformance: ZERO,
+    starLevel: 0,
+    baseTotal: 0n,
+    share: 0n,
+    team: 0n,
+    peer: 0n,
+    accelerationTotal: 0n,
+    forfeited: 0n,
+    start: [],
+    out: [],
+  }
 
-  constructor(private readonly cfg: ReleaseConfig) {
+  constructor(
+    private readonly cfg: ReleaseConfig,
+    private readonly day: string
+  ) {
     const rates = [...cfg.shareRates, ...cfg.teamLevels.map((l) => l.rate), cfg.peerRate]
     const digits = Math.max(0, ...rates.map(decimalsOf))
     const unit = new Dec(10).pow(digits)
@@ -85,16 +106,17 @@ export class ReleasePass {
     this.levels = cfg.teamLevels.length
     this.teamOn = cfg.teamRewardsEnabled
     this.maxDepth = cfg.teamMaxDepth
+    this.zeroStar = starLevelOf(cfg.teamLevels, ZERO)
   }
 
   private key(holder: number, peerTaken: boolean, distance: number): number {
-    return ((distance * (this.levels + 1) + holder) << 1) | (peerTaken ? 1 : 0)
+    return (distance * (this.levels + 1) + holder) * 2 + (peerTaken ? 1 : 0)
   }
 
   private carryOf(id: string): Carry {
     let c = this.carries.get(id)
     if (!c) {
-      c = { performance: ZERO, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walks: new Map() }
+      c = { performance: ZERO, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walkKeys: [], walkSums: [] }
       this.carries.set(id, c)
     }
     return c
@@ -105,70 +127,81 @@ export class ReleasePass {
     return this.carries.size
   }
 
-  process(m: PassInput): PassResult {
-    const carry = this.carries.get(m.id)
-    this.carries.delete(m.id)
+  /** One member, after all of its downline (children before parents). */
+  process(id: string, referrerId: string | null, netSpend: Dec, tranches: readonly PassTranche[]): PassResult {
+    const res = this.result
+    const carry = this.carries.get(id)
+    if (carry) this.carries.delete(id)
     const performance = carry ? carry.performance : ZERO
-    const star = starLevelOf(this.cfg.teamLevels, performance)
+    const star = carry ? starLevelOf(this.cfg.teamLevels, performance) : this.zeroStar
 
     // §4.2 base release, including on the day the tranche was created
-    const base: bigint[] = []
+    const start = res.start
+    const out = res.out
+    start.length = tranches.length
+    out.length = tranches.length
     let baseTotal = 0n
-    for (const t of m.tranches) {
-      const b = t.dailyBase < t.remaining ? t.dailyBase : t.remaining
-      base.push(b)
+    for (let i = 0; i < tranches.length; i++) {
+      const t = tranches[i]
+      const s = t.releasedOn === this.day ? t.remainingBeforeRelease : t.remaining
+      const b = t.dailyBase < s ? t.dailyBase : s
+      start[i] = s
+      out[i] = b
       baseTotal += b
     }
 
-    // §4.3 share rewards owed to this member by its downline
     let shareOwed = 0n
-    if (carry) {
-      for (let g = 1; g <= this.shareDepth; g++) shareOwed += this.shareRates[g - 1] * carry.share[g]
-    }
-
-    // §4.4–4.5 walks arriving here, this member being the ancestor
     let teamOwed = 0n
     let peerOwed = 0n
-    const parent = m.referrerId
-    const up = parent ? this.carryOf(parent) : null
-    if (this.teamOn && carry) {
-      const rate = this.teamRates[star] ?? 0n
-      for (const [key, sum] of carry.walks) {
-        const peerTaken = (key & 1) === 1
-        const holder = (key >> 1) % (this.levels + 1)
-        const distance = Math.floor((key >> 1) / (this.levels + 1))
-        let nextHolder = holder
-        let nextTaken = peerTaken
-        const high = this.teamRates[holder]
-        if (rate > high) {
-          teamOwed += (rate - high) * sum // the differential (级差)
-          nextHolder = star
-          nextTaken = false
-        } else if (star >= 1 && star === holder && !peerTaken) {
-          peerOwed += this.peerRate * sum // first ancestor of the holder's level (平级奖)
-          nextTaken = true
+    const up = referrerId ? this.carryOf(referrerId) : null
+    if (carry) {
+      // §4.3 share rewards owed to this member by its downline
+      for (let g = 1; g <= this.shareDepth; g++) shareOwed += this.shareRates[g - 1] * carry.share[g]
+
+      // §4.4–4.5 walks arriving here, this member being the ancestor
+      if (this.teamOn) {
+        const rate = this.teamRates[star] ?? 0n
+        const span = this.levels + 1
+        for (let w = 0; w < carry.walkKeys.length; w++) {
+          const key = carry.walkKeys[w]
+          const sum = carry.walkSums[w]
+          const peerTaken = key % 2 === 1
+          const holder = Math.floor(key / 2) % span
+          const distance = Math.floor(key / 2 / span)
+          let nextHolder = holder
+          let nextTaken = peerTaken
+          const high = this.teamRates[holder]
+          if (rate > high) {
+            teamOwed += (rate - high) * sum // the differential (级差)
+            nextHolder = star
+            nextTaken = false
+          } else if (star >= 1 && star === holder && !peerTaken) {
+            peerOwed += this.peerRate * sum // first ancestor of the holder's level (平级奖)
+            nextTaken = true
+          }
+          if (up) this.handUp(up, nextHolder, nextTaken, distance, sum)
         }
-        if (up) this.handUp(up, nextHolder, nextTaken, distance, sum)
       }
     }
 
-    // §4.6: per kind summed exactly, rounded down once, capped by locked points after base
+    // §4.6: per kind summed exactly, rounded down once, capped by locked points after base,
+    // released from the oldest tranche first
     const share = shareOwed / this.unit
     const team = teamOwed / this.unit
     const peer = peerOwed / this.unit
     const owed = share + team + peer
-    const acceleration: bigint[] = []
     let left = owed
-    for (let i = 0; i < m.tranches.length; i++) {
-      const available = m.tranches[i].remaining - base[i]
+    for (let i = 0; i < tranches.length && left > 0n; i++) {
+      const available = start[i] - out[i]
       const take = left < available ? left : available
-      acceleration.push(take)
+      out[i] += take
       left -= take
     }
-    const accelerationTotal = owed - left
 
     if (up) {
-      up.performance = up.performance.plus(m.netSpend).plus(performance)
+      if (!netSpend.isZero() || !performance.isZero()) {
+        up.performance = up.performance.plus(carry ? netSpend.plus(performance) : netSpend)
+      }
       if (this.shareDepth > 0) {
         up.share[1] += baseTotal
         if (carry) for (let g = 1; g < this.shareDepth; g++) up.share[g + 1] += carry.share[g]
@@ -176,18 +209,15 @@ export class ReleasePass {
       if (this.teamOn && baseTotal > 0n) this.handUp(up, 0, false, 0, baseTotal)
     }
 
-    return {
-      teamPerformance: performance,
-      starLevel: star,
-      base,
-      baseTotal,
-      share,
-      team,
-      peer,
-      acceleration,
-      accelerationTotal,
-      forfeited: left,
-    }
+    res.teamPerformance = performance
+    res.starLevel = star
+    res.baseTotal = baseTotal
+    res.share = share
+    res.team = team
+    res.peer = peer
+    res.accelerationTotal = owed - left
+    res.forfeited = left
+    return res
   }
 
   /** A walk that was at distance `distance` moves one generation up (RULES.md §4.4 depth limit). */
@@ -199,7 +229,13 @@ export class ReleasePass {
       if (next > this.maxDepth) return
     }
     const k = this.key(holder, peerTaken, next)
-    up.walks.set(k, (up.walks.get(k) ?? 0n) + sum)
+    const i = up.walkKeys.indexOf(k)
+    if (i >= 0) {
+      up.walkSums[i] += sum
+    } else {
+      up.walkKeys.push(k)
+      up.walkSums.push(sum)
+    }
   }
 }
 
