@@ -11,6 +11,7 @@
  *   npm run bench:engine -- 20000 50000  # other sizes
  */
 import { spawnSync } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
 import { parseProgramConfig } from "../src/engine/config"
 import { Dec } from "../src/engine/decimal"
 import type { JoinInput, OrderInput } from "../src/engine/engine"
@@ -54,7 +55,7 @@ async function runSize(members: number): Promise<void> {
   const { engine, store } = memoryEngine(benchProgram())
   const chain = Math.min(CHAIN, Math.floor(members / 2))
   const built = Date.now()
-  const chunk = 20_000
+  const chunk = 3_000
   let items: ({ join: JoinInput } | { order: OrderInput })[] = []
   let batches = 0
   const flush = async () => {
@@ -74,15 +75,26 @@ async function runSize(members: number): Promise<void> {
   }
   await flush()
   const buildSeconds = (Date.now() - built) / 1000
+  if (process.env.BENCH_HEAP) {
+    ;(globalThis as { gc?: () => void }).gc?.()
+    const m = process.memoryUsage()
+    process.stderr.write(`after build: heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${((m.external + m.arrayBuffers) / 2 ** 20).toFixed(0)} MiB, rss ${(m.rss / 2 ** 20).toFixed(0)} MiB\n`)
+  }
   const before = store.transferCount()
   const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+  // Linux keeps the peak RSS in VmHWM; writing 5 to clear_refs resets it, so the close's own
+  // peak can be read apart from the build's (the process peak, maxRSS, includes the build)
+  const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
+  const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
+  resetPeak()
   const started = process.hrtime.bigint()
   await engine.closeDay(DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const closeRss = peakSinceReset()
   if (profile) await profile(process.env.BENCH_PROFILE!)
   const transfers = store.transferCount() - before
   const peakRss = process.resourceUsage().maxRSS * 1024
-  process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, buildSeconds })}\n`)
+  process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, closeRss, buildSeconds })}\n`)
 }
 
 /** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */
@@ -111,8 +123,8 @@ function main(): void {
     return
   }
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0)
-  const results: { members: number; transfers: number; seconds: number; peakRss: number; buildSeconds: number }[] = []
-  console.log("members    transfers   close s   µs/member   peak RSS MiB   (build s)")
+  const results: { members: number; transfers: number; seconds: number; peakRss: number; closeRss: number; buildSeconds: number }[] = []
+  console.log("members    transfers   close s   µs/member   peak RSS MiB   close RSS MiB   (build s)")
   for (const size of sizes.length > 0 ? sizes : [100_000, 300_000, 1_000_000]) {
     const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--size", String(size)], {
       encoding: "utf8",
@@ -123,7 +135,7 @@ function main(): void {
     const r = JSON.parse(child.stdout.trim().split("\n").pop()!)
     results.push(r)
     console.log(
-      `${String(r.members).padEnd(10)} ${String(r.transfers).padEnd(11)} ${r.seconds.toFixed(2).padEnd(9)} ${((r.seconds / r.members) * 1e6).toFixed(2).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} (${r.buildSeconds.toFixed(1)})`
+      `${String(r.members).padEnd(10)} ${String(r.transfers).padEnd(11)} ${r.seconds.toFixed(2).padEnd(9)} ${((r.seconds / r.members) * 1e6).toFixed(2).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} ${(r.closeRss / 2 ** 20).toFixed(0).padEnd(15)} (${r.buildSeconds.toFixed(1)})`
     )
   }
   const small = results.find((r) => r.members === Math.min(...results.map((x) => x.members)))!
