@@ -162,12 +162,15 @@ export class RewardsEngine {
       const order = await op.tx.getOrder(input.orderId)
       if (!order) reject("order", `${input.orderId} is unknown`)
       if (input.day < order.placedDay) reject("day", `the refund is dated before order ${order.id}`)
+      if (input.refundId !== undefined && order.refundIds.includes(input.refundId)) {
+        // checked first: a re-delivered refund is done, whatever amount it carries
+        duplicate("refund", `refund ${input.refundId} of ${order.id} was already applied`)
+      }
       const left = order.amount.minus(order.refundedBefore).minus(order.refundedAfter)
       const amount = input.amount ?? left
       if (amount.lt(0)) reject("amount", "must not be negative")
       if (amount.gt(left)) reject("amount", `${amount.toFixed()} is more than the ${left.toFixed()} still unrefunded`)
-      const refundId = input.refundId ?? String(order.refundIds.length + 1)
-      if (order.refundIds.includes(refundId)) duplicate("refund", `refund ${refundId} of ${order.id} was already applied`)
+      const refundId = input.refundId ?? unusedRefundId(order.refundIds)
       order.refundIds.push(refundId)
       op.touchOrder(order)
       if (!amount.isZero()) {
@@ -357,4 +360,11 @@ async function placeOrderIn(op: Op, input: OrderInput): Promise<void> {
   }
   op.touchOrder(order)
   if (order.status === "pending" && pendingDays === 0) await awardOrder(op, order)
+}
+
+/** An id for a refund that came without one (the simulator's): the first `#n` not yet used. */
+function unusedRefundId(used: string[]): string {
+  let n = used.length + 1
+  while (used.includes(`#${n}`)) n++
+  return `#${n}`
 }

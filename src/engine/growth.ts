@@ -138,14 +138,15 @@ export async function convertToCredit(op: Op, memberId: string, points: bigint):
 
 /**
  * RULES.md §1.5 for growth points: the reversal comes out of held points (back to issuance);
- * what is no longer held becomes growth debt. The pool keeps the contribution.
+ * what is no longer held becomes growth debt. The pool keeps the contribution. The caller
+ * refreshes the price once the whole refund is reversed: a price taken between two grants'
+ * reversals could see a supply that only passes through 0 and keep a value never committed.
  */
 export async function reverseGrowthPoints(op: Op, memberId: string, amount: bigint): Promise<void> {
   const held = await op.balance(memberId, "GROWTH")
   const taken = held < amount ? held : amount
   await op.post("GROWTH", memberAccount(memberId), SYSTEM.issuance, taken, "refund.reverse")
   await op.post("DEBT_GROWTH", SYSTEM.clawback, memberAccount(memberId), amount - taken, "debt.incur")
-  await refreshPrice(op)
 }
 
 /** RULES.md §2.4: a refund reduces the exit cap by the reversed share, floored at 0. */

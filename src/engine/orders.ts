@@ -4,10 +4,10 @@
  */
 import { cyclePurchase, recomputeWeight, reverseQuota } from "./cycle"
 import { Dec } from "./decimal"
-import { growthPurchase, reverseExitCap, reverseGrowthPoints } from "./growth"
+import { growthPurchase, refreshPrice, reverseExitCap, reverseGrowthPoints } from "./growth"
 import type { Op } from "./op"
 import { recomputeLevel, releasePurchase, reverseTranche } from "./release"
-import { GRANT_KINDS, type OrderRecord, emptyGrants } from "./store"
+import { GRANT, GRANT_KINDS, type OrderRecord, emptyGrants } from "./store"
 
 /**
  * Applies a maturing order's rewards (RULES.md §1.4: as if placed at that moment) for every
@@ -74,6 +74,7 @@ export async function reverseOrder(op: Op, order: OrderRecord, amount: Dec): Pro
       }
     }
   }
+  if (granted && (granted[GRANT["growth.buyer"]] > 0n || granted[GRANT["growth.referrer"]] > 0n)) await refreshPrice(op)
   const tranche = (await op.tranchesOf(buyer.id)).find((t) => t.orderId === order.id)
   if (tranche) {
     await reverseTranche(op, tranche, trancheReversal, net)
