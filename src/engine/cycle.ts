@@ -77,11 +77,7 @@ export async function reverseQuota(op: Op, memberId: string, amount: bigint): Pr
   const quota = await op.balance(memberId, "QUOTA")
   const fromQuota = quota < amount ? quota : amount
   await op.post("QUOTA", memberAccount(memberId), SYSTEM.platform, fromQuota, "refund.reverse")
-  const rest = amount - fromQuota
-  const credit = await op.balance(memberId, "CREDIT")
-  const fromCredit = credit < rest ? credit : rest
-  await op.post("CREDIT", memberAccount(memberId), SYSTEM.platform, fromCredit, "refund.reverse")
-  await op.post("DEBT_CREDIT", SYSTEM.clawback, memberAccount(memberId), rest - fromCredit, "debt.incur")
+  await op.clawBack(memberId, "CREDIT", SYSTEM.platform, amount - fromQuota)
 }
 
 /** The pools of business day D (RULES.md §3.2): P and Tₖ from max(S, 0), rounded down. */

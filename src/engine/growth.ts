@@ -143,10 +143,7 @@ export async function convertToCredit(op: Op, memberId: string, points: bigint):
  * reversals could see a supply that only passes through 0 and keep a value never committed.
  */
 export async function reverseGrowthPoints(op: Op, memberId: string, amount: bigint): Promise<void> {
-  const held = await op.balance(memberId, "GROWTH")
-  const taken = held < amount ? held : amount
-  await op.post("GROWTH", memberAccount(memberId), SYSTEM.issuance, taken, "refund.reverse")
-  await op.post("DEBT_GROWTH", SYSTEM.clawback, memberAccount(memberId), amount - taken, "debt.incur")
+  await op.clawBack(memberId, "GROWTH", SYSTEM.issuance, amount)
 }
 
 /** RULES.md §2.4: a refund reduces the exit cap by the reversed share, floored at 0. */

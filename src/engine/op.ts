@@ -44,7 +44,7 @@ export class Op {
   private readonly members = new Map<string, MemberRecord>()
   private readonly dirtyMembers = new Set<string>()
   private readonly balances = new Map<string, MemberBalances>()
-  private readonly system = new Map<string, bigint>()
+  private readonly system = new Map<string, Map<Asset, bigint>>()
   private readonly orders = new Map<string, OrderRecord>()
   private readonly tranches = new Map<string, TrancheRecord[]>()
   private readonly dirtyTranches = new Map<string, TrancheRecord>()
@@ -99,11 +99,15 @@ export class Op {
   }
 
   async systemBalance(account: string, asset: Asset): Promise<bigint> {
-    const k = `${account}|${asset}`
-    let v = this.system.get(k)
+    let byAsset = this.system.get(account)
+    if (!byAsset) {
+      byAsset = new Map()
+      this.system.set(account, byAsset)
+    }
+    let v = byAsset.get(asset)
     if (v === undefined) {
       v = await this.tx.getSystemBalance(account, asset)
-      this.system.set(k, v)
+      byAsset.set(asset, v)
     }
     return v
   }
@@ -163,7 +167,7 @@ export class Op {
       b[asset as MemberAsset] += delta
     } else {
       const v = await this.systemBalance(account, asset)
-      this.system.set(`${account}|${asset}`, v + delta)
+      this.system.get(account)!.set(asset, v + delta)
     }
   }
 
@@ -189,6 +193,18 @@ export class Op {
     }
     await this.post(asset, from, memberAccount(memberId), amount - settled, reason)
     return amount - settled
+  }
+
+  /**
+   * RULES.md §1.5, §1.7: takes `amount` of `asset` back from a member to `to`; the part the
+   * member no longer holds becomes clawback debt in that asset.
+   */
+  async clawBack(memberId: string, asset: "GROWTH" | "CREDIT" | "POINTS", to: string, amount: bigint): Promise<void> {
+    const held = await this.balance(memberId, asset)
+    const taken = held < amount ? held : amount
+    const account = memberAccount(memberId)
+    await this.post(asset, account, to, taken, "refund.reverse")
+    await this.post(DEBT_OF[asset]!, SYSTEM.clawback, account, amount - taken, "debt.incur")
   }
 
   /** Everything this op wrote, as one commit under `key`. */

@@ -96,11 +96,7 @@ export async function reverseTranche(
   const fromLocked = tranche.remaining < amount ? tranche.remaining : amount
   tranche.remaining -= fromLocked
   await op.post("POINTS_LOCKED", memberAccount(memberId), SYSTEM.platform, fromLocked, "refund.reverse")
-  const rest = amount - fromLocked
-  const points = await op.balance(memberId, "POINTS")
-  const fromPoints = points < rest ? points : rest
-  await op.post("POINTS", memberAccount(memberId), SYSTEM.release, fromPoints, "refund.reverse")
-  await op.post("DEBT_POINTS", SYSTEM.clawback, memberAccount(memberId), rest - fromPoints, "debt.incur")
+  await op.clawBack(memberId, "POINTS", SYSTEM.release, amount - fromLocked)
   tranche.netAmount = netAmount
   tranche.dailyBase = dailyBaseOf(op.cfg.schemes.release, netAmount, op.scale)
   op.touchTranche(tranche)
