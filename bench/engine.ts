@@ -87,6 +87,7 @@ async function runSize(members: number): Promise<void> {
   const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
   const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
   resetPeak()
+  if (process.env.BENCH_HEAP) process.stderr.write("--- close starts\n")
   const started = process.hrtime.bigint()
   await engine.closeDay(DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
