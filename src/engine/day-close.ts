@@ -171,16 +171,16 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
           if (await tx.hasBatch(key)) continue
           const transfers: Transfer[] = []
           let paidInBatch = 0n
-          for (const { account, values } of rows) {
+          for (const { ref, account, values } of rows) {
             const [quota, weight, debt] = values
             if (quota <= 0n) continue
             const k = tierOf(bounds, weight)
             const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
             if (paid === 0n) continue
-            transfers.push({ asset: "QUOTA", debit: account, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
+            transfers.push({ asset: "QUOTA", debit: account, debitRef: ref, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
             const settled = debt < paid ? debt : paid
-            if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
-            if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, amount: paid - settled, reason: "cycle.payout" })
+            if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+            if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, creditRef: ref, amount: paid - settled, reason: "cycle.payout" })
             paidInBatch += paid
           }
           if (paidInBatch > 0n) {
@@ -217,7 +217,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
           const releases: NonNullable<Commit["trancheReleases"]> = []
           const teamStats: NonNullable<Commit["teamStats"]> = []
           for (const row of rows) {
-            const res = pass.process(row.memberId, row.referrerId, row.netSpend, row.tranches)
+            const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
             if (done) continue
             report.release.base += res.baseTotal
             report.release.share += res.share
@@ -225,19 +225,19 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
             report.release.peer += res.peer
             report.release.forfeited += res.forfeited
             if (res.starLevel !== row.starLevel || !res.teamPerformance.eq(row.teamPerformance)) {
-              teamStats.push({ memberId: row.memberId, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
+              teamStats.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
             }
             for (let i = 0; i < row.tranches.length; i++) {
               if (res.out[i] > 0n) {
                 releases.push({
-                  orderId: row.tranches[i].orderId,
+                  ref: row.tranches[i].ref,
                   remaining: res.start[i] - res.out[i],
                   releasedOn: day,
                   remainingBeforeRelease: res.start[i],
                 })
               }
             }
-            pushReleaseTransfers(transfers, row.account, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+            pushReleaseTransfers(transfers, row.account, row.ref, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
           }
           if (done) continue
           await tx.commit({ batch: batch(key, transfers, `day:${day}`), trancheReleases: releases, teamStats, dayRun: run })
@@ -267,24 +267,25 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
 function pushReleaseTransfers(
   out: Transfer[],
   account: string,
+  ref: number,
   base: bigint,
   acceleration: bigint,
   forfeited: bigint,
   debt: bigint
 ): void {
-  if (base > 0n) out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: base, reason: "release.base" })
+  if (base > 0n) out.push({ asset: "POINTS_LOCKED", debit: account, debitRef: ref, credit: SYSTEM.release, amount: base, reason: "release.base" })
   if (acceleration > 0n) {
-    out.push({ asset: "POINTS_LOCKED", debit: account, credit: SYSTEM.release, amount: acceleration, reason: "release.acceleration" })
+    out.push({ asset: "POINTS_LOCKED", debit: account, debitRef: ref, credit: SYSTEM.release, amount: acceleration, reason: "release.acceleration" })
   }
   const inflow = base + acceleration
   const settled = debt < inflow ? debt : inflow
-  if (settled > 0n) out.push({ asset: "DEBT_POINTS", debit: account, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+  if (settled > 0n) out.push({ asset: "DEBT_POINTS", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
   const settledFromBase = settled < base ? settled : base
   const baseIn = base - settledFromBase
   const accelerationIn = acceleration - (settled - settledFromBase)
-  if (baseIn > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, amount: baseIn, reason: "release.base.points" })
+  if (baseIn > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, creditRef: ref, amount: baseIn, reason: "release.base.points" })
   if (accelerationIn > 0n) {
-    out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, amount: accelerationIn, reason: "release.acceleration.points" })
+    out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, creditRef: ref, amount: accelerationIn, reason: "release.acceleration.points" })
   }
   if (forfeited > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: SYSTEM.forfeiture, amount: forfeited, reason: "release.forfeit" })
 }

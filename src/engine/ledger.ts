@@ -115,6 +115,12 @@ export interface Transfer {
   credit: string
   amount: bigint
   reason: Reason
+  /**
+   * The store's ref of the member on the debit or credit side, when the engine has it from a
+   * bulk read (a day close): the store can skip looking the account name up.
+   */
+  debitRef?: number
+  creditRef?: number
 }
 
 /**

@@ -445,6 +445,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       for (let i = from; i < Math.min(n, from + batchSize); i++) {
         const base = i * ASSET_COUNT
         rows.push({
+          ref: i,
           memberId: this.members.ids[i],
           account: this.members.accounts[i],
           values: cells.map((c) => balances.get(base + c)),
@@ -475,6 +476,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
         const tranches: ReleaseTranche[] = []
         for (let t = m.firstTranche[i]; t >= 0; t = tt.next[t]) {
           tranches.push({
+            ref: t,
             orderId: tt.orderId[t],
             remaining: tt.remaining.get(t),
             dailyBase: tt.dailyBase.get(t),
@@ -483,9 +485,10 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
           })
         }
         rows.push({
+          ref: i,
+          referrerRef: r < 0 ? null : r,
           memberId: m.ids[i],
           account: m.accounts[i],
-          referrerId: r < 0 ? null : m.ids[r],
           netSpend: m.netSpend[i],
           teamPerformance: m.teamPerformance[i],
           starLevel: m.star[i],
@@ -536,8 +539,9 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       const creditIds = new Int32Array(n)
       for (let j = 0; j < n; j++) {
         const t = b.transfers[j]
-        const debit = this.resolve(t.debit)
-        const credit = this.resolve(t.credit)
+        // a member ref from a bulk read is the member's number here: no name lookup
+        const debit = t.debitRef ?? this.resolve(t.debit)
+        const credit = t.creditRef ?? this.resolve(t.credit)
         this.move(debit, t.asset, -t.amount)
         this.move(credit, t.asset, t.amount)
         debitIds[j] = debit
@@ -578,15 +582,13 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       tt.write(i, t)
     }
     for (const r of change.trancheReleases ?? []) {
-      const i = tt.byOrder.get(r.orderId)!
-      tt.remaining.set(i, r.remaining)
-      tt.releasedOn[i] = r.releasedOn
-      tt.before.set(i, r.remainingBeforeRelease)
+      tt.remaining.set(r.ref, r.remaining)
+      tt.releasedOn[r.ref] = r.releasedOn
+      tt.before.set(r.ref, r.remainingBeforeRelease)
     }
     for (const st of change.teamStats ?? []) {
-      const i = this.members.byId.get(st.memberId)!
-      this.members.teamPerformance[i] = st.teamPerformance
-      this.members.star[i] = st.starLevel
+      this.members.teamPerformance[st.ref] = st.teamPerformance
+      this.members.star[st.ref] = st.starLevel
     }
     for (const { day, delta } of change.daySales ?? []) {
       this.daySales.set(day, (this.daySales.get(day) ?? ZERO).plus(delta))

@@ -166,6 +166,8 @@ export interface TrancheRecord {
 
 /** A member's balances of some assets, read in bulk. */
 export interface BalanceRow {
+  /** The store's handle of the member, valid for the close that read it. */
+  ref: number
   memberId: string
   /** The member's account name (`memberAccount(id)`); a store may hand out one shared string. */
   account: string
@@ -174,6 +176,8 @@ export interface BalanceRow {
 
 /** A tranche as the daily release reads it. */
 export interface ReleaseTranche {
+  /** The store's handle of the tranche, valid for the close that read it. */
+  ref: number
   orderId: string
   remaining: bigint
   dailyBase: bigint
@@ -183,9 +187,11 @@ export interface ReleaseTranche {
 
 /** What the release pass (RULES.md §4.2–4.6) needs of a member. */
 export interface ReleaseRow {
+  /** The store's handle of the member and of its referrer (null for a root). */
+  ref: number
+  referrerRef: number | null
   memberId: string
   account: string
-  referrerId: string | null
   netSpend: Dec
   teamPerformance: Dec
   starLevel: number
@@ -233,9 +239,9 @@ export interface Commit {
   orders?: OrderRecord[]
   tranches?: TrancheRecord[]
   /** A day close's tranche releases (RULES.md §4.2, §4.6). */
-  trancheReleases?: { orderId: string; remaining: bigint; releasedOn: string; remainingBeforeRelease: bigint }[]
+  trancheReleases?: { ref: number; remaining: bigint; releasedOn: string; remainingBeforeRelease: bigint }[]
   /** A day close's team performance and star levels (RULES.md §4.4). */
-  teamStats?: { memberId: string; teamPerformance: Dec; starLevel: number }[]
+  teamStats?: { ref: number; teamPerformance: Dec; starLevel: number }[]
   /** Added to the day's sales S (RULES.md §3.2). */
   daySales?: { day: string; delta: Dec }[]
   dayRun?: DayRun

@@ -66,7 +66,7 @@ function decimalsOf(d: Dec): number {
 }
 
 export class ReleasePass {
-  private readonly carries = new Map<string, Carry>()
+  private readonly carries = new Map<number, Carry>()
   private readonly unit: bigint
   private readonly shareRates: bigint[]
   private readonly teamRates: bigint[]
@@ -113,7 +113,7 @@ export class ReleasePass {
     return (distance * (this.levels + 1) + holder) * 2 + (peerTaken ? 1 : 0)
   }
 
-  private carryOf(id: string): Carry {
+  private carryOf(id: number): Carry {
     let c = this.carries.get(id)
     if (!c) {
       c = { performance: ZERO, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walkKeys: [], walkSums: [] }
@@ -127,8 +127,11 @@ export class ReleasePass {
     return this.carries.size
   }
 
-  /** One member, after all of its downline (children before parents). */
-  process(id: string, referrerId: string | null, netSpend: Dec, tranches: readonly PassTranche[]): PassResult {
+  /**
+   * One member, after all of its downline (children before parents). Members are named by
+   * the store's numeric handles (`ref`, the referrer's `referrerRef`).
+   */
+  process(id: number, referrerId: number | null, netSpend: Dec, tranches: readonly PassTranche[]): PassResult {
     const res = this.result
     const carry = this.carries.get(id)
     if (carry) this.carries.delete(id)
@@ -153,7 +156,7 @@ export class ReleasePass {
     let shareOwed = 0n
     let teamOwed = 0n
     let peerOwed = 0n
-    const up = referrerId ? this.carryOf(referrerId) : null
+    const up = referrerId !== null ? this.carryOf(referrerId) : null
     if (carry) {
       // §4.3 share rewards owed to this member by its downline
       for (let g = 1; g <= this.shareDepth; g++) shareOwed += this.shareRates[g - 1] * carry.share[g]
