@@ -147,4 +147,4 @@ function main(): void {
   }
 }
 
-main()
+if (require.main === module) main()

@@ -6,7 +6,7 @@
  * Balances are a cache the audit recomputes from the transfers.
  */
 import { Dec, ZERO } from "./decimal"
-import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, memberAccount } from "./ledger"
+import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import {
   type Commit,
   type BalanceRow,
@@ -22,6 +22,7 @@ import {
   type RewardsStore,
   type StoreTx,
   type TrancheRecord,
+  GRANT_KINDS,
 } from "./store"
 import type { LedgerReader, LedgerRow } from "./audit"
 
@@ -107,71 +108,6 @@ class TransferLog {
   }
 }
 
-/**
- * Orders are read back only when they mature or are refunded, so the store keeps each one as
- * a compact JSON string (a million orders as objects would not fit a bounded memory).
- */
-function encodeOrder(o: OrderRecord): string {
-  const vector = (v: bigint[] | null) => (v ? v.map(String) : null)
-  return JSON.stringify([
-    o.id,
-    o.memberId,
-    o.seq,
-    o.placedDay,
-    o.amount.toFixed(),
-    o.refundedBefore.toFixed(),
-    o.maturesOn,
-    o.status,
-    o.matured.toFixed(),
-    o.refundedAfter.toFixed(),
-    o.refundIds,
-    o.referrerId,
-    vector(o.granted),
-    vector(o.worth),
-    o.configVersion,
-  ])
-}
-
-function decodeOrder(s: string): OrderRecord {
-  const a = JSON.parse(s)
-  const vector = (v: string[] | null) => (v ? v.map((x) => BigInt(x)) : null)
-  return {
-    id: a[0],
-    memberId: a[1],
-    seq: a[2],
-    placedDay: a[3],
-    amount: new Dec(a[4]),
-    refundedBefore: new Dec(a[5]),
-    maturesOn: a[6],
-    status: a[7],
-    matured: new Dec(a[8]),
-    refundedAfter: new Dec(a[9]),
-    refundIds: a[10],
-    referrerId: a[11],
-    granted: vector(a[12]),
-    worth: vector(a[13]),
-    configVersion: a[14],
-  }
-}
-
-function cloneReport(r: DayReport): DayReport {
-  return {
-    ...r,
-    cycle: { ...r.cycle, tierPools: [...r.cycle.tierPools] },
-    release: { ...r.release },
-    growth: { ...r.growth },
-  }
-}
-
-function cloneRun(r: DayRun): DayRun {
-  return {
-    ...r,
-    exitDue: r.exitDue ? [...r.exitDue] : null,
-    cycle: r.cycle ? { ...r.cycle, tierPools: [...r.cycle.tierPools], tierCounts: [...r.cycle.tierCounts] } : null,
-    report: r.report ? cloneReport(r.report) : null,
-  }
-}
-
 /** A growable bigint column; values beyond int64 (possible at scale 18) live in a side map. */
 class BigColumn {
   private data = new BigInt64Array(1024)
@@ -221,7 +157,6 @@ class MemberTable {
   readonly ids: string[] = []
   readonly accounts: string[] = []
   readonly byId = new Map<string, number>()
-  readonly byAccount = new Map<string, number>()
   referrer: Int32Array = new Int32Array(1024)
   depth: Int32Array = new Int32Array(1024)
   seq: Int32Array = new Int32Array(1024)
@@ -253,7 +188,6 @@ class MemberTable {
     const account = memberAccount(m.id)
     this.accounts.push(account)
     this.byId.set(m.id, i)
-    this.byAccount.set(account, i)
     this.joinedDay.push(m.joinedDay)
     this.netSpend.push(m.netSpend)
     this.teamPerformance.push(m.teamPerformance)
@@ -347,15 +281,122 @@ class TrancheTable {
   }
 }
 
+const ORDER_STATUS = ["pending", "matured", "void"] as const
+const GRANT_COUNT = GRANT_KINDS.length
+
+/**
+ * Orders, one slot each in placement order. They are read back only when they mature or are
+ * refunded, so amounts are kept as their decimal strings and refund details only for orders
+ * that have them.
+ */
+class OrderTable {
+  n = 0
+  readonly byId = new Map<string, number>()
+  readonly ids: string[] = []
+  member: Int32Array = new Int32Array(1024)
+  referrer: Int32Array = new Int32Array(1024)
+  seq: Int32Array = new Int32Array(1024)
+  configVersion: Int32Array = new Int32Array(1024)
+  status: Int8Array = new Int8Array(1024)
+  hasGrants: Int8Array = new Int8Array(1024)
+  readonly placedDay: string[] = []
+  readonly maturesOn: string[] = []
+  readonly amount: string[] = []
+  readonly refundedBefore: string[] = []
+  readonly matured: string[] = []
+  readonly refundedAfter: string[] = []
+  readonly granted = new BigColumn()
+  readonly refundIds = new Map<number, string[]>()
+  readonly worth = new Map<number, bigint[]>()
+
+  constructor(private readonly members: MemberTable) {}
+
+  /** Stores an order; true when it is new. */
+  put(o: OrderRecord): boolean {
+    let i = this.byId.get(o.id)
+    const isNew = i === undefined
+    if (i === undefined) {
+      i = this.n++
+      this.member = growInt32(this.member, this.n)
+      this.referrer = growInt32(this.referrer, this.n)
+      this.seq = growInt32(this.seq, this.n)
+      this.configVersion = growInt32(this.configVersion, this.n)
+      this.status = growInt8(this.status, this.n)
+      this.hasGrants = growInt8(this.hasGrants, this.n)
+      this.byId.set(o.id, i)
+      this.ids.push(o.id)
+    }
+    const decimal = (d: Dec) => (d.isZero() ? "0" : d.toFixed())
+    this.member[i] = this.members.byId.get(o.memberId)!
+    this.referrer[i] = o.referrerId === null ? -1 : this.members.byId.get(o.referrerId)!
+    this.seq[i] = o.seq
+    this.configVersion[i] = o.configVersion
+    this.status[i] = ORDER_STATUS.indexOf(o.status)
+    this.placedDay[i] = o.placedDay
+    this.maturesOn[i] = o.maturesOn
+    this.amount[i] = o.amount.toFixed()
+    this.refundedBefore[i] = decimal(o.refundedBefore)
+    this.matured[i] = o.matured.eq(o.amount) ? this.amount[i] : decimal(o.matured)
+    this.refundedAfter[i] = decimal(o.refundedAfter)
+    this.hasGrants[i] = o.granted ? 1 : 0
+    for (let k = 0; k < GRANT_COUNT; k++) this.granted.set(i * GRANT_COUNT + k, o.granted ? o.granted[k] : 0n)
+    if (o.refundIds.length > 0) this.refundIds.set(i, [...o.refundIds])
+    if (o.worth) this.worth.set(i, [...o.worth])
+    return isNew
+  }
+
+  get(i: number): OrderRecord {
+    const referrer = this.referrer[i]
+    const granted: bigint[] = []
+    if (this.hasGrants[i]) for (let k = 0; k < GRANT_COUNT; k++) granted.push(this.granted.get(i * GRANT_COUNT + k))
+    const worth = this.worth.get(i)
+    return {
+      id: this.ids[i],
+      memberId: this.members.ids[this.member[i]],
+      seq: this.seq[i],
+      placedDay: this.placedDay[i],
+      amount: new Dec(this.amount[i]),
+      refundedBefore: new Dec(this.refundedBefore[i]),
+      maturesOn: this.maturesOn[i],
+      status: ORDER_STATUS[this.status[i]],
+      matured: new Dec(this.matured[i]),
+      refundedAfter: new Dec(this.refundedAfter[i]),
+      refundIds: [...(this.refundIds.get(i) ?? [])],
+      referrerId: referrer < 0 ? null : this.members.ids[referrer],
+      granted: this.hasGrants[i] ? granted : null,
+      worth: worth ? [...worth] : null,
+      configVersion: this.configVersion[i],
+    }
+  }
+}
+
+function cloneReport(r: DayReport): DayReport {
+  return {
+    ...r,
+    cycle: { ...r.cycle, tierPools: [...r.cycle.tierPools] },
+    release: { ...r.release },
+    growth: { ...r.growth },
+  }
+}
+
+function cloneRun(r: DayRun): DayRun {
+  return {
+    ...r,
+    exitDue: r.exitDue ? [...r.exitDue] : null,
+    cycle: r.cycle ? { ...r.cycle, tierPools: [...r.cycle.tierPools], tierCounts: [...r.cycle.tierCounts] } : null,
+    report: r.report ? cloneReport(r.report) : null,
+  }
+}
+
 export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   private program: ProgramState
   private readonly members = new MemberTable()
   private readonly tranches = new TrancheTable()
+  private readonly orders = new OrderTable(this.members)
   /** System accounts: name → number (log ids −1, −2, …) and balances by asset. */
   private readonly systemIds = new Map<string, number>()
   private readonly systemNames: string[] = []
   private readonly systemBalances: Map<string, bigint>[] = []
-  private readonly orders = new Map<string, string>()
   private readonly maturing = new Map<string, string[]>()
   private readonly daySales = new Map<string, Dec>()
   private readonly dayRuns = new Map<string, DayRun>()
@@ -400,8 +441,8 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     return i === undefined ? null : this.members.record(i)
   }
   async getOrder(id: string): Promise<OrderRecord | null> {
-    const o = this.orders.get(id)
-    return o === undefined ? null : decodeOrder(o)
+    const i = this.orders.byId.get(id)
+    return i === undefined ? null : this.orders.get(i)
   }
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
     const i = this.members.byId.get(memberId)
@@ -418,7 +459,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
   async getOrdersMaturingOn(day: string): Promise<OrderRecord[]> {
     return (this.maturing.get(day) ?? [])
-      .map((id) => decodeOrder(this.orders.get(id)!))
+      .map((id) => this.orders.get(this.orders.byId.get(id)!))
       .filter((o) => o.status === "pending")
       .sort((a, b) => a.seq - b.seq)
   }
@@ -502,11 +543,13 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
 
   /** The log id and the balance cell of an account; member accounts are their member number. */
   private resolve(name: string): number {
-    const m = this.members.byAccount.get(name)
-    if (m !== undefined) return m
+    if (isMemberAccount(name)) {
+      const m = this.members.byId.get(memberOf(name))
+      if (m === undefined) throw new Error(`internal: transfer to unknown member account ${name}`)
+      return m
+    }
     let s = this.systemIds.get(name)
     if (s === undefined) {
-      if (name.startsWith("m:")) throw new Error(`internal: transfer to unknown member account ${name}`)
       s = -(this.systemNames.length + 1)
       this.systemIds.set(name, s)
       this.systemNames.push(name)
@@ -551,8 +594,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       this.log.append(b, debitIds, creditIds)
     }
     for (const o of change.orders ?? []) {
-      const isNew = !this.orders.has(o.id)
-      this.orders.set(o.id, encodeOrder(o))
+      const isNew = this.orders.put(o)
       if (isNew && o.status === "pending") {
         const list = this.maturing.get(o.maturesOn) ?? []
         list.push(o.id)
