@@ -177,6 +177,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
             const k = tierOf(bounds, weight)
             const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
             if (paid === 0n) continue
+            // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
             transfers.push({ asset: "QUOTA", debit: account, debitRef: ref, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
             const settled = debt < paid ? debt : paid
             if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })

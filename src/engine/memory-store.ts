@@ -47,29 +47,27 @@ const CHUNK = 1 << 16
 class LogChunk {
   readonly debit = new Int32Array(CHUNK)
   readonly credit = new Int32Array(CHUNK)
-  readonly batch = new Int32Array(CHUNK)
   readonly asset = new Uint8Array(CHUNK)
   readonly reason = new Uint8Array(CHUNK)
   readonly amount = new BigInt64Array(CHUNK)
 }
 
 /**
- * Append-only transfer log, column-wise in fixed-size chunks: about 21 bytes a transfer, and
- * growing never copies what is already written.
+ * Append-only transfer log, column-wise in fixed-size chunks: 18 bytes a transfer, and
+ * growing never copies what is already written. A batch is a run of rows from its `start`.
  */
 class TransferLog {
   length = 0
   private readonly chunks: LogChunk[] = []
   /** Amounts beyond int64 (possible at scale 18) live here; the column holds −1. */
   private readonly wide = new Map<number, bigint>()
-  readonly batches: Omit<TransferBatch, "transfers">[] = []
+  readonly batches: (Omit<TransferBatch, "transfers"> & { start: number })[] = []
 
   constructor(private readonly accountName: (id: number) => string) {}
 
   /** Appends a batch; `debitIds`/`creditIds` are the store's account numbers of each row. */
   append(b: TransferBatch, debitIds: Int32Array, creditIds: Int32Array): void {
-    const batchId = this.batches.length
-    this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion })
+    this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion, start: this.length })
     for (let j = 0; j < b.transfers.length; j++) {
       const t = b.transfers[j]
       const i = this.length++
@@ -80,7 +78,6 @@ class TransferLog {
       c.credit[at] = creditIds[j]
       c.asset[at] = assetIndex.get(t.asset)!
       c.reason[at] = reasonId(t.reason)
-      c.batch[at] = batchId
       if (t.amount > INT64_MAX) {
         c.amount[at] = -1n
         this.wide.set(i, t.amount)
@@ -91,13 +88,15 @@ class TransferLog {
   }
 
   *rows(): Iterable<LedgerRow> {
+    let batch = -1
     for (let i = 0; i < this.length; i++) {
+      while (batch + 1 < this.batches.length && this.batches[batch + 1].start <= i) batch++
       const c = this.chunks[i >>> 16]
       const at = i & (CHUNK - 1)
       const a = c.amount[at]
       yield {
-        batch: c.batch[at],
-        batchKey: this.batches[c.batch[at]].key,
+        batch,
+        batchKey: this.batches[batch].key,
         asset: ASSETS[c.asset[at]],
         debit: this.accountName(c.debit[at]),
         credit: this.accountName(c.credit[at]),
@@ -108,27 +107,29 @@ class TransferLog {
   }
 }
 
-/** A growable bigint column; values beyond int64 (possible at scale 18) live in a side map. */
+/**
+ * A growable bigint column in fixed-size chunks: growing never copies, so a million-member
+ * table never holds two copies of itself. Values beyond int64 (possible at scale 18) live in
+ * a side map; the column holds INT64_MIN for them.
+ */
 class BigColumn {
-  private data = new BigInt64Array(1024)
+  private readonly chunks: BigInt64Array[] = []
   private readonly wide = new Map<number, bigint>()
 
   get(i: number): bigint {
-    const v = this.data[i]
+    const chunk = this.chunks[i >>> 16]
+    const v = chunk === undefined ? 0n : chunk[i & 0xffff]
     return v === INT64_MIN ? this.wide.get(i)! : v
   }
 
   set(i: number, v: bigint): void {
-    if (i >= this.data.length) {
-      const next = new BigInt64Array(Math.max(i + 1, this.data.length * 2))
-      next.set(this.data)
-      this.data = next
-    }
+    const c = i >>> 16
+    while (this.chunks.length <= c) this.chunks.push(new BigInt64Array(CHUNK))
     if (v > INT64_MAX || v <= INT64_MIN) {
-      this.data[i] = INT64_MIN
+      this.chunks[c][i & 0xffff] = INT64_MIN
       this.wide.set(i, v)
     } else {
-      this.data[i] = v
+      this.chunks[c][i & 0xffff] = v
       if (this.wide.size > 0) this.wide.delete(i)
     }
   }
