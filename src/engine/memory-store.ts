@@ -251,7 +251,8 @@ class TrancheTable {
   seq: Int32Array = new Int32Array(1024)
   next: Int32Array = new Int32Array(1024).fill(-1)
   readonly multiple: Dec[] = []
-  readonly netAmount: Dec[] = []
+  /** Read only on refunds: kept as the decimal string. */
+  readonly netAmount: string[] = []
   readonly releasedOn: (string | null)[] = []
   readonly remaining = new BigColumn()
   readonly dailyBase = new BigColumn()
@@ -264,7 +265,7 @@ class TrancheTable {
       seq: this.seq[i],
       multiple: this.multiple[i],
       remaining: this.remaining.get(i),
-      netAmount: this.netAmount[i],
+      netAmount: new Dec(this.netAmount[i]),
       dailyBase: this.dailyBase.get(i),
       releasedOn: this.releasedOn[i],
       remainingBeforeRelease: this.before.get(i),
@@ -274,7 +275,7 @@ class TrancheTable {
   write(i: number, t: TrancheRecord): void {
     this.seq[i] = t.seq
     this.multiple[i] = t.multiple
-    this.netAmount[i] = t.netAmount
+    this.netAmount[i] = t.netAmount.toFixed()
     this.releasedOn[i] = t.releasedOn
     this.remaining.set(i, t.remaining)
     this.dailyBase.set(i, t.dailyBase)
@@ -615,7 +616,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
         tt.orderId.push(t.orderId)
         tt.member[i] = m
         tt.multiple.push(t.multiple)
-        tt.netAmount.push(t.netAmount)
+        tt.netAmount.push("")
         tt.releasedOn.push(t.releasedOn)
         const last = this.members.lastTranche[m]
         if (last < 0) this.members.firstTranche[m] = i
