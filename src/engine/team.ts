@@ -26,11 +26,6 @@ export interface PassTranche {
   remainingBeforeRelease: bigint
 }
 
-/** Locked points of a tranche at the start of `day`'s release (a resumed close sees the same). */
-export function remainingAtStart(t: PassTranche, day: string): bigint {
-  return t.releasedOn === day ? t.remainingBeforeRelease : t.remaining
-}
-
 /**
  * One member's day. The pass reuses this object and its arrays for the next member: read
  * it before calling {@link ReleasePass.process} again.

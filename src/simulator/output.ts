@@ -34,7 +34,7 @@ export interface SimulationOutput {
 }
 
 /** Members ordered children before parents (deepest first), as the bottom-up passes need. */
-export function bottomUp<T extends { depth: number }>(members: T[]): T[] {
+function bottomUp<T extends { depth: number }>(members: T[]): T[] {
   const byDepth: T[][] = []
   for (const m of members) (byDepth[m.depth] ??= []).push(m)
   const out: T[] = []
