@@ -208,15 +208,16 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
   if (run.step === "release") {
     const r = cfg.schemes.release
     if (r.enabled) {
-      const pass = new ReleasePass(r, day)
       await store.transaction(async (tx) => {
+        const amountScale = await tx.getAmountScale()
+        const pass = new ReleasePass(r, day, amountScale)
         let n = 0
         for await (const rows of tx.streamReleaseRows(DAY_BATCH_SIZE)) {
           const key = keys.dayStep(day, "release", n++)
           const done = await tx.hasBatch(key)
           const transfers: Transfer[] = []
           const releases: NonNullable<Commit["trancheReleases"]> = []
-          const teamStats: NonNullable<Commit["teamStats"]> = []
+          const teamStats: NonNullable<Commit["teamStats"]> = { amountScale, members: [] }
           for (const row of rows) {
             const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
             if (done) continue
@@ -225,8 +226,8 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
             report.release.team += res.team
             report.release.peer += res.peer
             report.release.forfeited += res.forfeited
-            if (res.starLevel !== row.starLevel || !res.teamPerformance.eq(row.teamPerformance)) {
-              teamStats.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
+            if (res.starLevel !== row.starLevel || res.teamPerformance !== row.teamPerformance) {
+              teamStats.members.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
             }
             for (let i = 0; i < row.tranches.length; i++) {
               if (res.out[i] > 0n) {

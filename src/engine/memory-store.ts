@@ -5,7 +5,7 @@
  * one slot per member or tranche) and records are materialised when the engine reads them.
  * Balances are a cache the audit recomputes from the transfers.
  */
-import { Dec, ZERO } from "./decimal"
+import { Dec, ZERO, fromAtoms, toAtoms } from "./decimal"
 import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import {
   type Commit,
@@ -167,8 +167,13 @@ class MemberTable {
   firstTranche: Int32Array = new Int32Array(1024).fill(-1)
   lastTranche: Int32Array = new Int32Array(1024).fill(-1)
   readonly joinedDay: string[] = []
-  readonly netSpend: Dec[] = []
-  readonly teamPerformance: Dec[] = []
+  /**
+   * Net spend and team performance as integers of 10^-amountScale (the day close's bulk read
+   * needs no decimal objects); amountScale grows, rescaling both, when an amount needs it.
+   */
+  amountScale = 0
+  readonly netSpend = new BigColumn()
+  readonly teamPerformance = new BigColumn()
   readonly purchaseWeight: bigint[] = []
   readonly referralWeight: bigint[] = []
   readonly adminWeight: bigint[] = []
@@ -190,8 +195,6 @@ class MemberTable {
     this.accounts.push(account)
     this.byId.set(m.id, i)
     this.joinedDay.push(m.joinedDay)
-    this.netSpend.push(m.netSpend)
-    this.teamPerformance.push(m.teamPerformance)
     this.purchaseWeight.push(m.purchaseWeight)
     this.referralWeight.push(m.referralWeight)
     this.adminWeight.push(m.adminWeight)
@@ -207,8 +210,8 @@ class MemberTable {
     this.level[i] = m.level === null ? -1 : m.level
     this.star[i] = m.starLevel
     this.hasOrders[i] = m.hasOrders ? 1 : 0
-    this.netSpend[i] = m.netSpend
-    this.teamPerformance[i] = m.teamPerformance
+    this.netSpend.set(i, this.units(m.netSpend))
+    this.teamPerformance.set(i, this.units(m.teamPerformance))
     this.purchaseWeight[i] = m.purchaseWeight
     this.referralWeight[i] = m.referralWeight
     this.adminWeight[i] = m.adminWeight
@@ -223,15 +226,29 @@ class MemberTable {
       referrerId: r < 0 ? null : this.ids[r],
       depth: this.depth[i],
       joinedDay: this.joinedDay[i],
-      netSpend: this.netSpend[i],
+      netSpend: fromAtoms(this.netSpend.get(i), this.amountScale),
       purchaseWeight: this.purchaseWeight[i],
       referralWeight: this.referralWeight[i],
       adminWeight: this.adminWeight[i],
       level: level < 0 ? null : level,
-      teamPerformance: this.teamPerformance[i],
+      teamPerformance: fromAtoms(this.teamPerformance.get(i), this.amountScale),
       starLevel: this.star[i],
       hasOrders: this.hasOrders[i] === 1,
     }
+  }
+
+  /** An exact amount as units of 10^-amountScale, rescaling the columns first if it needs more. */
+  units(amount: Dec): bigint {
+    const decimals = amount.decimalPlaces()
+    if (decimals > this.amountScale) {
+      const factor = 10n ** BigInt(decimals - this.amountScale)
+      for (let i = 0; i < this.n; i++) {
+        this.netSpend.set(i, this.netSpend.get(i) * factor)
+        this.teamPerformance.set(i, this.teamPerformance.get(i) * factor)
+      }
+      this.amountScale = decimals
+    }
+    return toAtoms(amount, this.amountScale)
   }
 
   balancesOf(i: number): MemberBalances {
@@ -498,6 +515,10 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     }
   }
 
+  async getAmountScale(): Promise<number> {
+    return this.members.amountScale
+  }
+
   async *streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]> {
     // counting sort by depth: deepest first, join order inside a depth
     const m = this.members
@@ -532,8 +553,8 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
           referrerRef: r < 0 ? null : r,
           memberId: m.ids[i],
           account: m.accounts[i],
-          netSpend: m.netSpend[i],
-          teamPerformance: m.teamPerformance[i],
+          netSpend: m.netSpend.get(i),
+          teamPerformance: m.teamPerformance.get(i),
           starLevel: m.star[i],
           debtPoints: m.balances.get(i * ASSET_COUNT + debtCell),
           tranches,
@@ -630,9 +651,14 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       tt.releasedOn[r.ref] = r.releasedOn
       tt.before.set(r.ref, r.remainingBeforeRelease)
     }
-    for (const st of change.teamStats ?? []) {
-      this.members.teamPerformance[st.ref] = st.teamPerformance
-      this.members.star[st.ref] = st.starLevel
+    if (change.teamStats) {
+      const shift = this.members.amountScale - change.teamStats.amountScale
+      if (shift < 0) throw new Error("internal: team performance at a scale the store never had")
+      const factor = 10n ** BigInt(shift)
+      for (const st of change.teamStats.members) {
+        this.members.teamPerformance.set(st.ref, st.teamPerformance * factor)
+        this.members.star[st.ref] = st.starLevel
+      }
     }
     for (const { day, delta } of change.daySales ?? []) {
       this.daySales.set(day, (this.daySales.get(day) ?? ZERO).plus(delta))

@@ -39,6 +39,12 @@ export interface StoreTx {
    * the referral forest: children before parents (deepest first), ties by join order.
    */
   streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]>
+  /**
+   * Decimals that make every member's net spend and team performance a whole number: the
+   * release pass sums them as integers of 10^-amountScale (exact, and no decimal objects in
+   * the hot loop).
+   */
+  getAmountScale(): Promise<number>
   /** Every closed day's report, in date order. */
   getDayReports(): Promise<DayReport[]>
   /** Applies a commit atomically. */
@@ -192,8 +198,9 @@ export interface ReleaseRow {
   referrerRef: number | null
   memberId: string
   account: string
-  netSpend: Dec
-  teamPerformance: Dec
+  /** Own net spend and team performance, integers of 10^-amountScale (getAmountScale). */
+  netSpend: bigint
+  teamPerformance: bigint
   starLevel: number
   debtPoints: bigint
   /** Oldest first. */
@@ -241,7 +248,7 @@ export interface Commit {
   /** A day close's tranche releases (RULES.md §4.2, §4.6). */
   trancheReleases?: { ref: number; remaining: bigint; releasedOn: string; remainingBeforeRelease: bigint }[]
   /** A day close's team performance and star levels (RULES.md §4.4). */
-  teamStats?: { ref: number; teamPerformance: Dec; starLevel: number }[]
+  teamStats?: { amountScale: number; members: { ref: number; teamPerformance: bigint; starLevel: number }[] }
   /** Added to the day's sales S (RULES.md §3.2). */
   daySales?: { day: string; delta: Dec }[]
   dayRun?: DayRun

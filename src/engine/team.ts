@@ -31,7 +31,8 @@ export interface PassTranche {
  * it before calling {@link ReleasePass.process} again.
  */
 export interface PassResult {
-  teamPerformance: Dec
+  /** Integer units of 10^-amountScale. */
+  teamPerformance: bigint
   starLevel: number
   /** r(X): the member's gross base release. */
   baseTotal: bigint
@@ -48,7 +49,8 @@ export interface PassResult {
 }
 
 interface Carry {
-  performance: Dec
+  /** Integer units of 10^-amountScale. */
+  performance: bigint
   /** share[g] = Σ r of descendants g generations below (1-based). */
   share: bigint[]
   /** Walk states (keys) and the Σ r travelling in each; a handful per member. */
@@ -73,7 +75,7 @@ export class ReleasePass {
   /** Star level of a member without downline (a team threshold may be 0). */
   private readonly zeroStar: number
   private readonly result: PassResult = {
-    teamPerformance: ZERO,
+    teamPerformance: 0n,
     starLevel: 0,
     baseTotal: 0n,
     share: 0n,
@@ -85,9 +87,13 @@ export class ReleasePass {
     out: [],
   }
 
+  /** Team-level thresholds in units: performance ≥ threshold ⟺ units ≥ ceil(threshold × 10^s). */
+  private readonly thresholds: bigint[]
+
   constructor(
     private readonly cfg: ReleaseConfig,
-    private readonly day: string
+    private readonly day: string,
+    amountScale: number
   ) {
     const rates = [...cfg.shareRates, ...cfg.teamLevels.map((l) => l.rate), cfg.peerRate]
     const digits = Math.max(0, ...rates.map(decimalsOf))
@@ -102,6 +108,15 @@ export class ReleasePass {
     this.teamOn = cfg.teamRewardsEnabled
     this.maxDepth = cfg.teamMaxDepth
     this.zeroStar = starLevelOf(cfg.teamLevels, ZERO)
+    const toUnits = new Dec(10).pow(amountScale)
+    this.thresholds = cfg.teamLevels.map((l) => BigInt(l.threshold.times(toUnits).ceil().toFixed(0)))
+  }
+
+  /** RULES.md §4.4 star level of a team performance in units (thresholds strictly increase). */
+  private starOf(performance: bigint): number {
+    let star = 0
+    while (star < this.thresholds.length && this.thresholds[star] <= performance) star++
+    return star
   }
 
   private key(holder: number, peerTaken: boolean, distance: number): number {
@@ -111,7 +126,7 @@ export class ReleasePass {
   private carryOf(id: number): Carry {
     let c = this.carries.get(id)
     if (!c) {
-      c = { performance: ZERO, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walkKeys: [], walkSums: [] }
+      c = { performance: 0n, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walkKeys: [], walkSums: [] }
       this.carries.set(id, c)
     }
     return c
@@ -126,12 +141,12 @@ export class ReleasePass {
    * One member, after all of its downline (children before parents). Members are named by
    * the store's numeric handles (`ref`, the referrer's `referrerRef`).
    */
-  process(id: number, referrerId: number | null, netSpend: Dec, tranches: readonly PassTranche[]): PassResult {
+  process(id: number, referrerId: number | null, netSpend: bigint, tranches: readonly PassTranche[]): PassResult {
     const res = this.result
     const carry = this.carries.get(id)
     if (carry) this.carries.delete(id)
-    const performance = carry ? carry.performance : ZERO
-    const star = carry ? starLevelOf(this.cfg.teamLevels, performance) : this.zeroStar
+    const performance = carry ? carry.performance : 0n
+    const star = carry ? this.starOf(performance) : this.zeroStar
 
     // §4.2 base release, including on the day the tranche was created
     const start = res.start
@@ -197,9 +212,7 @@ export class ReleasePass {
     }
 
     if (up) {
-      if (!netSpend.isZero() || !performance.isZero()) {
-        up.performance = up.performance.plus(carry ? netSpend.plus(performance) : netSpend)
-      }
+      up.performance += netSpend + performance
       if (this.shareDepth > 0) {
         up.share[1] += baseTotal
         if (carry) for (let g = 1; g < this.shareDepth; g++) up.share[g + 1] += carry.share[g]
