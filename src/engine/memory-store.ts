@@ -262,7 +262,6 @@ class MemberTable {
 /** Tranches, one slot each in creation order, linked per member oldest first. */
 class TrancheTable {
   n = 0
-  readonly byOrder = new Map<string, number>()
   readonly orderId: string[] = []
   member: Int32Array = new Int32Array(1024)
   seq: Int32Array = new Int32Array(1024)
@@ -321,9 +320,8 @@ class OrderTable {
   readonly placedDay: string[] = []
   readonly maturesOn: string[] = []
   readonly amount: string[] = []
-  readonly refundedBefore: string[] = []
-  readonly matured: string[] = []
-  readonly refundedAfter: string[] = []
+  /** Only orders with refunds or a reduced maturity differ from the defaults, so only they have these. */
+  readonly refunds = new Map<number, { refundedBefore: string; matured: string; refundedAfter: string }>()
   readonly granted = new BigColumn()
   readonly refundIds = new Map<number, string[]>()
   readonly worth = new Map<number, bigint[]>()
@@ -354,9 +352,16 @@ class OrderTable {
     this.placedDay[i] = o.placedDay
     this.maturesOn[i] = o.maturesOn
     this.amount[i] = o.amount.toFixed()
-    this.refundedBefore[i] = decimal(o.refundedBefore)
-    this.matured[i] = o.matured.eq(o.amount) ? this.amount[i] : decimal(o.matured)
-    this.refundedAfter[i] = decimal(o.refundedAfter)
+    const maturedByDefault = o.status === "matured" ? o.matured.eq(o.amount) : o.matured.isZero()
+    if (o.refundedBefore.isZero() && o.refundedAfter.isZero() && maturedByDefault) {
+      this.refunds.delete(i)
+    } else {
+      this.refunds.set(i, {
+        refundedBefore: decimal(o.refundedBefore),
+        matured: decimal(o.matured),
+        refundedAfter: decimal(o.refundedAfter),
+      })
+    }
     this.hasGrants[i] = o.granted ? 1 : 0
     for (let k = 0; k < GRANT_COUNT; k++) this.granted.set(i * GRANT_COUNT + k, o.granted ? o.granted[k] : 0n)
     if (o.refundIds.length > 0) this.refundIds.set(i, [...o.refundIds])
@@ -369,17 +374,19 @@ class OrderTable {
     const granted: bigint[] = []
     if (this.hasGrants[i]) for (let k = 0; k < GRANT_COUNT; k++) granted.push(this.granted.get(i * GRANT_COUNT + k))
     const worth = this.worth.get(i)
+    const status = ORDER_STATUS[this.status[i]]
+    const refunds = this.refunds.get(i)
     return {
       id: this.ids[i],
       memberId: this.members.ids[this.member[i]],
       seq: this.seq[i],
       placedDay: this.placedDay[i],
       amount: new Dec(this.amount[i]),
-      refundedBefore: new Dec(this.refundedBefore[i]),
+      refundedBefore: refunds ? new Dec(refunds.refundedBefore) : ZERO,
       maturesOn: this.maturesOn[i],
-      status: ORDER_STATUS[this.status[i]],
-      matured: new Dec(this.matured[i]),
-      refundedAfter: new Dec(this.refundedAfter[i]),
+      status,
+      matured: refunds ? new Dec(refunds.matured) : status === "matured" ? new Dec(this.amount[i]) : ZERO,
+      refundedAfter: refunds ? new Dec(refunds.refundedAfter) : ZERO,
       refundIds: [...(this.refundIds.get(i) ?? [])],
       referrerId: referrer < 0 ? null : this.members.ids[referrer],
       granted: this.hasGrants[i] ? granted : null,
@@ -626,14 +633,15 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     }
     const tt = this.tranches
     for (const t of change.tranches ?? []) {
-      let i = tt.byOrder.get(t.orderId)
-      if (i === undefined) {
+      // a member's few tranches are its list: found there, no index over all tranches
+      const m = this.members.byId.get(t.memberId)!
+      let i = this.members.firstTranche[m]
+      while (i >= 0 && tt.orderId[i] !== t.orderId) i = tt.next[i]
+      if (i < 0) {
         i = tt.n++
         tt.member = growInt32(tt.member, tt.n)
         tt.seq = growInt32(tt.seq, tt.n)
         tt.next = growInt32(tt.next, tt.n, -1)
-        const m = this.members.byId.get(t.memberId)!
-        tt.byOrder.set(t.orderId, i)
         tt.orderId.push(t.orderId)
         tt.member[i] = m
         tt.multiple.push(t.multiple)
