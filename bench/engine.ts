@@ -89,6 +89,7 @@ async function runSize(members: number): Promise<void> {
   const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
   const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
   resetPeak()
+  const startRss = process.memoryUsage.rss()
   if (process.env.BENCH_HEAP) process.stderr.write("--- close starts\n")
   const started = process.hrtime.bigint()
   await engine.closeDay(DAY)
@@ -97,7 +98,7 @@ async function runSize(members: number): Promise<void> {
   if (profile) await profile(process.env.BENCH_PROFILE!)
   const transfers = store.transferCount() - before
   const peakRss = process.resourceUsage().maxRSS * 1024
-  process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, closeRss, buildSeconds })}\n`)
+  process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, closeRss, startRss, buildSeconds })}\n`)
 }
 
 /** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */

@@ -156,7 +156,6 @@ const memberAssetIndex = new Map<string, number>(MEMBER_ASSETS.map((a, i) => [a,
 class MemberTable {
   n = 0
   readonly ids: string[] = []
-  readonly accounts: string[] = []
   readonly byId = new Map<string, number>()
   referrer: Int32Array = new Int32Array(1024)
   depth: Int32Array = new Int32Array(1024)
@@ -174,9 +173,9 @@ class MemberTable {
   amountScale = 0
   readonly netSpend = new BigColumn()
   readonly teamPerformance = new BigColumn()
-  readonly purchaseWeight: bigint[] = []
-  readonly referralWeight: bigint[] = []
-  readonly adminWeight: bigint[] = []
+  readonly purchaseWeight = new BigColumn()
+  readonly referralWeight = new BigColumn()
+  readonly adminWeight = new BigColumn()
   readonly balances = new BigColumn()
 
   add(m: MemberRecord): number {
@@ -191,13 +190,8 @@ class MemberTable {
     this.firstTranche = growInt32(this.firstTranche, size, -1)
     this.lastTranche = growInt32(this.lastTranche, size, -1)
     this.ids.push(m.id)
-    const account = memberAccount(m.id)
-    this.accounts.push(account)
     this.byId.set(m.id, i)
     this.joinedDay.push(m.joinedDay)
-    this.purchaseWeight.push(m.purchaseWeight)
-    this.referralWeight.push(m.referralWeight)
-    this.adminWeight.push(m.adminWeight)
     for (let a = 0; a < ASSET_COUNT; a++) this.balances.set(i * ASSET_COUNT + a, 0n)
     this.write(i, m)
     return i
@@ -212,9 +206,9 @@ class MemberTable {
     this.hasOrders[i] = m.hasOrders ? 1 : 0
     this.netSpend.set(i, this.units(m.netSpend))
     this.teamPerformance.set(i, this.units(m.teamPerformance))
-    this.purchaseWeight[i] = m.purchaseWeight
-    this.referralWeight[i] = m.referralWeight
-    this.adminWeight[i] = m.adminWeight
+    this.purchaseWeight.set(i, m.purchaseWeight)
+    this.referralWeight.set(i, m.referralWeight)
+    this.adminWeight.set(i, m.adminWeight)
   }
 
   record(i: number): MemberRecord {
@@ -227,9 +221,9 @@ class MemberTable {
       depth: this.depth[i],
       joinedDay: this.joinedDay[i],
       netSpend: fromAtoms(this.netSpend.get(i), this.amountScale),
-      purchaseWeight: this.purchaseWeight[i],
-      referralWeight: this.referralWeight[i],
-      adminWeight: this.adminWeight[i],
+      purchaseWeight: this.purchaseWeight.get(i),
+      referralWeight: this.referralWeight.get(i),
+      adminWeight: this.adminWeight.get(i),
       level: level < 0 ? null : level,
       teamPerformance: fromAtoms(this.teamPerformance.get(i), this.amountScale),
       starLevel: this.star[i],
@@ -427,7 +421,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   private readonly daySales = new Map<string, Dec>()
   private readonly dayRuns = new Map<string, DayRun>()
   private readonly batchKeys = new Set<string>()
-  readonly log = new TransferLog((id) => (id >= 0 ? this.members.accounts[id] : this.systemNames[-id - 1]))
+  readonly log = new TransferLog((id) => (id >= 0 ? memberAccount(this.members.ids[id]) : this.systemNames[-id - 1]))
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(initialPrice: Dec) {
@@ -514,7 +508,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
         rows.push({
           ref: i,
           memberId: this.members.ids[i],
-          account: this.members.accounts[i],
+          account: memberAccount(this.members.ids[i]),
           values: cells.map((c) => balances.get(base + c)),
         })
       }
@@ -559,7 +553,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
           ref: i,
           referrerRef: r < 0 ? null : r,
           memberId: m.ids[i],
-          account: m.accounts[i],
+          account: memberAccount(m.ids[i]),
           netSpend: m.netSpend.get(i),
           teamPerformance: m.teamPerformance.get(i),
           starLevel: m.star[i],
@@ -681,8 +675,9 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
   *cachedBalances(): Iterable<{ account: string; asset: Asset; balance: bigint }> {
     for (let i = 0; i < this.members.n; i++) {
+      const account = memberAccount(this.members.ids[i])
       for (let a = 0; a < ASSET_COUNT; a++) {
-        yield { account: this.members.accounts[i], asset: MEMBER_ASSETS[a], balance: this.members.balances.get(i * ASSET_COUNT + a) }
+        yield { account, asset: MEMBER_ASSETS[a], balance: this.members.balances.get(i * ASSET_COUNT + a) }
       }
     }
     for (let s = 0; s < this.systemNames.length; s++) {
