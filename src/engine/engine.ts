@@ -114,7 +114,7 @@ export class RewardsEngine {
     })
   }
 
-  private async nextRequestId(op: Op, given: string | undefined): Promise<string> {
+  private nextRequestId(op: Op, given: string | undefined): string {
     if (given) return given
     op.program.opSeq += 1
     op.touchProgram()
@@ -193,7 +193,7 @@ export class RewardsEngine {
       const { proceeds } = points > 0n
         ? await sellBack(op, input.memberId, points, { burn: "growth.sell", proceeds: "growth.sell.proceeds" })
         : { proceeds: 0n }
-      const id = await this.nextRequestId(op, input.requestId)
+      const id = this.nextRequestId(op, input.requestId)
       return { key: keys.sell(id), source: input.memberId, result: proceeds }
     })
   }
@@ -203,7 +203,7 @@ export class RewardsEngine {
     return this.run(input.day, async (op) => {
       const points = await this.pointsToSpend(op, input)
       const credit = points > 0n ? await convertToCredit(op, input.memberId, points) : 0n
-      const id = await this.nextRequestId(op, input.requestId)
+      const id = this.nextRequestId(op, input.requestId)
       return { key: keys.convert(id), source: input.memberId, result: credit }
     })
   }
@@ -241,7 +241,7 @@ export class RewardsEngine {
       } else if (input.amount.decimalPlaces() > op.scale) {
         reject("amount", `has more than ${op.scale} decimals`)
       }
-      const id = await this.nextRequestId(op, input.requestId)
+      const id = this.nextRequestId(op, input.requestId)
       const source = input.adminId ?? "admin"
       if (input.asset === "WEIGHT") {
         member.adminWeight += BigInt(input.amount.toFixed(0))
