@@ -21,22 +21,6 @@ export function nextDay(day: string): string {
   return addDays(day, 1)
 }
 
-export function previousDay(day: string): string {
-  return addDays(day, -1)
-}
-
-/** The business day that contains `instant` in `timeZone` ([D 00:00, D+1 00:00) local time). */
-export function businessDayOf(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).formatToParts(instant)
-  const get = (type: string) => parts.find((p) => p.type === type)!.value
-  return `${get("year")}-${get("month")}-${get("day")}`
-}
-
 /** The day events apply to now: the first unclosed day, or null before the program's first event. */
 export function openDayOf(p: { firstDay: string | null; lastClosedDay: string | null }): string | null {
   return p.lastClosedDay ? nextDay(p.lastClosedDay) : p.firstDay

@@ -22,10 +22,6 @@ export const ONE = new Dec(1)
 /** Plain decimal notation, as the simulator contract requires: digits, an optional fraction. */
 export const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/
 
-/** floor(x) at `scale` decimals (RULES.md §1.6: rounding never pays out more than the rules give). */
-export function floorTo(x: Dec, scale: number): Dec {
-  return x.toDecimalPlaces(scale, Dec.ROUND_FLOOR)
-}
 
 /**
  * A decimal as an integer count of 10^-scale units ("atoms"); the value must already be at
@@ -61,7 +57,3 @@ export function formatAtoms(atoms: bigint, scale: number): string {
   return (negative && digits !== "0" ? "-" : "") + digits
 }
 
-/** A decimal as a plain string without exponent or trailing zeros. */
-export function formatDec(x: Dec): string {
-  return x.toFixed()
-}

@@ -144,7 +144,6 @@ export interface TransferBatch {
 /** Idempotency keys, derived from the cause so a repeated cause finds its earlier batch. */
 export const keys = {
   join: (memberId: string) => `member:${memberId}:join`,
-  orderPlaced: (orderId: string) => `order:${orderId}:placed`,
   orderAward: (orderId: string) => `order:${orderId}:award`,
   refund: (orderId: string, refundId: string) => `order:${orderId}:refund:${refundId}`,
   sell: (requestId: string) => `sell:${requestId}`,
