@@ -116,6 +116,7 @@ export async function sellBack(
   const proceeds = floorAtoms(value.times(new Dec(1).minus(g.sellFeeRate)), scale)
   await op.post("GROWTH", memberAccount(memberId), SYSTEM.burned, points, reasons.burn)
   await op.post("MONEY", SYSTEM.growthPool, SYSTEM.platform, proceeds, reasons.proceeds)
+  // Decision (§1.7): proceeds are an inflow of credit like a conversion, so they settle credit debt first
   await op.inflow(memberId, "CREDIT", SYSTEM.platform, proceeds, reasons.proceeds)
   await refreshPrice(op)
   return { gross, proceeds }

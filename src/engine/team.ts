@@ -10,6 +10,10 @@
  * so walks in the same state travel together as one sum. Cost: O(members × levels), never
  * members × depth. A finite `teamMaxDepth` adds the distance travelled to the state.
  *
+ * Decision (§4.5, "only the first such ancestor per level"): one peer flag per walk suffices.
+ * The holder of `high` changes only to a strictly higher rate, so a level that stopped
+ * holding `high` can never hold it again on the same walk.
+ *
  * Everything here is exact: rates become integers over a common power of ten, amounts are
  * atoms, and each member's day total per kind is rounded down once (§1.6).
  */
