@@ -15,7 +15,7 @@ import { awardOrder } from "./orders"
 import { ReleasePass } from "./team"
 import type { Commit, DayReport, DayRun } from "./store"
 
-/** Members per batch: the unit of commit and of idempotency of a day close. */
+/** Members per batch by default: the unit of commit and of idempotency of a day close. */
 export const DAY_BATCH_SIZE = 5_000
 
 /** Balances the cycle step reads: QUOTA, WEIGHT, DEBT_CREDIT. */
@@ -95,7 +95,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         run.exitDue = await store.transaction(async (tx) => {
           const price = priceUnits((await tx.getProgram()).growthPrice)
           const due: string[] = []
-          for await (const rows of tx.streamBalances(["GROWTH", "EXIT_CAP"], DAY_BATCH_SIZE)) {
+          for await (const rows of tx.streamBalances(["GROWTH", "EXIT_CAP"], engine.dayBatchSize)) {
             for (const { memberId, values } of rows) {
               if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(memberId)
             }
@@ -137,7 +137,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         let totalWeight = 0n
         const tierCounts = new Array<number>(c.tiers.length).fill(0)
         await store.transaction(async (tx) => {
-          for await (const rows of tx.streamBalances(CYCLE_COLUMNS, DAY_BATCH_SIZE)) {
+          for await (const rows of tx.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
             for (const { values } of rows) {
               const [quota, weight] = values
               if (quota <= 0n) continue // only active members (quota > 0)
@@ -166,7 +166,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
       const tierShares = agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n))
       await store.transaction(async (tx) => {
         let n = 0
-        for await (const rows of tx.streamBalances(CYCLE_COLUMNS, DAY_BATCH_SIZE)) {
+        for await (const rows of tx.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
           const key = keys.dayStep(day, "cycle", n++)
           if (await tx.hasBatch(key)) continue
           const transfers: Transfer[] = []
@@ -212,7 +212,7 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         const amountScale = await tx.getAmountScale()
         const pass = new ReleasePass(r, day, amountScale)
         let n = 0
-        for await (const rows of tx.streamReleaseRows(DAY_BATCH_SIZE)) {
+        for await (const rows of tx.streamReleaseRows(engine.dayBatchSize)) {
           const key = keys.dayStep(day, "release", n++)
           const done = await tx.hasBatch(key)
           const transfers: Transfer[] = []

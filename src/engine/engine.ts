@@ -5,7 +5,7 @@
  */
 import type { ProgramConfig } from "./config"
 import { syncWeight } from "./cycle"
-import { closeBusinessDay } from "./day-close"
+import { DAY_BATCH_SIZE, closeBusinessDay } from "./day-close"
 import { nextDay, openDayOf } from "./days"
 import { type Dec, ZERO, floorAtoms, toAtoms } from "./decimal"
 import { duplicate, reject } from "./errors"
@@ -62,12 +62,21 @@ export interface AdjustInput {
   requestId?: string
 }
 
+export interface EngineOptions {
+  /** Members per day-close batch: the unit of commit and of idempotency (default 5 000). */
+  dayBatchSize?: number
+}
+
 export class RewardsEngine {
+  readonly dayBatchSize: number
+
   constructor(
     readonly store: RewardsStore,
-    private readonly versions: ConfigVersion[]
+    private readonly versions: ConfigVersion[],
+    options: EngineOptions = {}
   ) {
     if (versions.length === 0) throw new Error("at least one configuration version is required")
+    this.dayBatchSize = options.dayBatchSize ?? DAY_BATCH_SIZE
   }
 
   /** The configuration version governing business day `day` (RULES.md §7: from its own day on). */

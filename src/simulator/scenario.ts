@@ -5,7 +5,7 @@
 import { ConfigError, parseProgramConfig, type ProgramConfig } from "../engine/config"
 import { isBusinessDay } from "../engine/days"
 import { Dec, PLAIN_DECIMAL } from "../engine/decimal"
-import { type AdjustableAsset, RewardsEngine } from "../engine/engine"
+import { type AdjustableAsset, type EngineOptions, RewardsEngine } from "../engine/engine"
 import { RulesError } from "../engine/errors"
 import { MemoryStore } from "../engine/memory-store"
 import { type SimulationOutput, renderOutput } from "./output"
@@ -144,9 +144,12 @@ export function parseScenario(doc: unknown): Scenario {
 }
 
 /** A fresh in-memory engine for one program (the simulator's and the forecast's). */
-export function memoryEngine(program: ProgramConfig): { engine: RewardsEngine; store: MemoryStore } {
-  const store = new MemoryStore(program.schemes.growth.initialPrice.toDecimalPlaces(12, Dec.ROUND_FLOOR))
-  const engine = new RewardsEngine(store, [{ version: 1, effectiveFrom: null, config: program }])
+export function memoryEngine(
+  program: ProgramConfig,
+  options: EngineOptions = {},
+  store = new MemoryStore(program.schemes.growth.initialPrice.toDecimalPlaces(12, Dec.ROUND_FLOOR))
+): { engine: RewardsEngine; store: MemoryStore } {
+  const engine = new RewardsEngine(store, [{ version: 1, effectiveFrom: null, config: program }], options)
   return { engine, store }
 }
 
