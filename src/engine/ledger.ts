@@ -20,20 +20,11 @@ export const ASSETS = [
 ] as const
 export type Asset = (typeof ASSETS)[number]
 
+/** Assets a member holds: all but pool money. */
+export type MemberAsset = Exclude<Asset, "MONEY">
+
 /** Member-held assets, in a fixed order (index = position in a member's balance vector). */
-export const MEMBER_ASSETS = [
-  "GROWTH",
-  "CREDIT",
-  "EXIT_CAP",
-  "QUOTA",
-  "WEIGHT",
-  "POINTS_LOCKED",
-  "POINTS",
-  "DEBT_GROWTH",
-  "DEBT_CREDIT",
-  "DEBT_POINTS",
-] as const satisfies readonly Asset[]
-export type MemberAsset = (typeof MEMBER_ASSETS)[number]
+export const MEMBER_ASSETS: readonly MemberAsset[] = ASSETS.filter((a): a is MemberAsset => a !== "MONEY")
 
 /**
  * System accounts: the counterparties of member balances (RULES.md §1.8 invariant 2).

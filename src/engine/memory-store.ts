@@ -6,6 +6,7 @@
  * Balances are a cache the audit recomputes from the transfers.
  */
 import { Dec, ZERO, fromAtoms, toAtoms } from "./decimal"
+import { emptyBalances } from "./op"
 import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import {
   type Commit,
@@ -699,11 +700,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
   memberBalancesNow(id: string): MemberBalances {
     const i = this.members.byId.get(id)
-    if (i === undefined) {
-      const b = {} as MemberBalances
-      for (const a of MEMBER_ASSETS) b[a as MemberAsset] = 0n
-      return b
-    }
+    if (i === undefined) return emptyBalances()
     return this.members.balancesOf(i)
   }
   systemBalanceNow(account: string, asset: Asset): bigint {
