@@ -92,16 +92,14 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
     const g = cfg.schemes.growth
     if (g.enabled && g.exitCapMultiple.gt(0)) {
       if (run.exitDue === null) {
-        run.exitDue = await store.transaction(async (tx) => {
-          const price = priceUnits((await tx.getProgram()).growthPrice)
-          const due: string[] = []
-          for await (const rows of tx.streamBalances(["GROWTH", "EXIT_CAP"], engine.dayBatchSize)) {
-            for (const { memberId, values } of rows) {
-              if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(memberId)
-            }
+        const price = priceUnits((await store.transaction((tx) => tx.getProgram())).growthPrice)
+        const due: string[] = []
+        for await (const rows of store.streamBalances(["GROWTH", "EXIT_CAP"], engine.dayBatchSize)) {
+          for (const { memberId, values } of rows) {
+            if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(memberId)
           }
-          return due
-        })
+        }
+        run.exitDue = due
         await store.transaction((tx) => tx.commit({ dayRun: run }))
       }
       for (const memberId of run.exitDue) {
@@ -136,17 +134,15 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         const pools = dayPools(c, sales, cfg.scale)
         let totalWeight = 0n
         const tierCounts = new Array<number>(c.tiers.length).fill(0)
-        await store.transaction(async (tx) => {
-          for await (const rows of tx.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-            for (const { values } of rows) {
-              const [quota, weight] = values
-              if (quota <= 0n) continue // only active members (quota > 0)
-              totalWeight += weight
-              const k = tierOf(bounds, weight)
-              if (k >= 0) tierCounts[k] += 1
-            }
+        for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
+          for (const { values } of rows) {
+            const [quota, weight] = values
+            if (quota <= 0n) continue // only active members (quota > 0)
+            totalWeight += weight
+            const k = tierOf(bounds, weight)
+            if (k >= 0) tierCounts[k] += 1
           }
-        })
+        }
         run.cycle = { sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }
         report.cycle.proRataPool = pools.proRata
         report.cycle.tierPools = pools.tiers
@@ -164,33 +160,33 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
       }
       const agg = run.cycle
       const tierShares = agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n))
-      await store.transaction(async (tx) => {
-        let n = 0
-        for await (const rows of tx.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-          const key = keys.dayStep(day, "cycle", n++)
-          if (await tx.hasBatch(key)) continue
-          const transfers: Transfer[] = []
-          let paidInBatch = 0n
-          for (const { ref, account, values } of rows) {
-            const [quota, weight, debt] = values
-            if (quota <= 0n) continue
-            const k = tierOf(bounds, weight)
-            const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
-            if (paid === 0n) continue
-            // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
-            transfers.push({ asset: "QUOTA", debit: account, debitRef: ref, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
-            const settled = debt < paid ? debt : paid
-            if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
-            if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, creditRef: ref, amount: paid - settled, reason: "cycle.payout" })
-            paidInBatch += paid
-          }
-          if (paidInBatch > 0n) {
-            transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paidInBatch, reason: "cycle.payout.funding" })
-          }
+      let n = 0
+      for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
+        const key = keys.dayStep(day, "cycle", n++)
+        const transfers: Transfer[] = []
+        let paidInBatch = 0n
+        for (const { ref, account, values } of rows) {
+          const [quota, weight, debt] = values
+          if (quota <= 0n) continue
+          const k = tierOf(bounds, weight)
+          const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
+          if (paid === 0n) continue
+          // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
+          transfers.push({ asset: "QUOTA", debit: account, debitRef: ref, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
+          const settled = debt < paid ? debt : paid
+          if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+          if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, creditRef: ref, amount: paid - settled, reason: "cycle.payout" })
+          paidInBatch += paid
+        }
+        if (paidInBatch > 0n) {
+          transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paidInBatch, reason: "cycle.payout.funding" })
+        }
+        await store.transaction(async (tx) => {
+          if (await tx.hasBatch(key)) return // committed before a crash: its payouts are in the report
           report.cycle.paid += paidInBatch
           await tx.commit({ batch: batch(key, transfers, `day:${day}`), dayRun: run })
-        }
-      })
+        })
+      }
       const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - report.cycle.paid
       report.cycle.returned = returned
       await store.transaction(async (tx) => {
@@ -208,43 +204,50 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
   if (run.step === "release") {
     const r = cfg.schemes.release
     if (r.enabled) {
-      await store.transaction(async (tx) => {
-        const amountScale = await tx.getAmountScale()
-        const pass = new ReleasePass(r, day, amountScale)
-        let n = 0
-        for await (const rows of tx.streamReleaseRows(engine.dayBatchSize)) {
-          const key = keys.dayStep(day, "release", n++)
-          const done = await tx.hasBatch(key)
-          const transfers: Transfer[] = []
-          const releases: NonNullable<Commit["trancheReleases"]> = []
-          const teamStats: NonNullable<Commit["teamStats"]> = { amountScale, members: [] }
-          for (const row of rows) {
-            const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
-            if (done) continue
-            report.release.base += res.baseTotal
-            report.release.share += res.share
-            report.release.team += res.team
-            report.release.peer += res.peer
-            report.release.forfeited += res.forfeited
-            if (res.starLevel !== row.starLevel || res.teamPerformance !== row.teamPerformance) {
-              teamStats.members.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
-            }
-            for (let i = 0; i < row.tranches.length; i++) {
-              if (res.out[i] > 0n) {
-                releases.push({
-                  ref: row.tranches[i].ref,
-                  remaining: res.start[i] - res.out[i],
-                  releasedOn: day,
-                  remainingBeforeRelease: res.start[i],
-                })
-              }
-            }
-            pushReleaseTransfers(transfers, row.account, row.ref, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+      const amountScale = await store.getAmountScale()
+      const pass = new ReleasePass(r, day, amountScale)
+      let n = 0
+      for await (const rows of store.streamReleaseRows(engine.dayBatchSize)) {
+        // every member passes through the pass, also in batches committed before a crash:
+        // their downline's walks and shares must reach the members above them
+        const key = keys.dayStep(day, "release", n++)
+        const transfers: Transfer[] = []
+        const releases: NonNullable<Commit["trancheReleases"]> = []
+        const teamStats: NonNullable<Commit["teamStats"]> = { amountScale, members: [] }
+        const totals = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
+        for (const row of rows) {
+          const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
+          totals.base += res.baseTotal
+          totals.share += res.share
+          totals.team += res.team
+          totals.peer += res.peer
+          totals.forfeited += res.forfeited
+          if (res.starLevel !== row.starLevel || res.teamPerformance !== row.teamPerformance) {
+            teamStats.members.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
           }
-          if (done) continue
-          await tx.commit({ batch: batch(key, transfers, `day:${day}`), trancheReleases: releases, teamStats, dayRun: run })
+          for (let i = 0; i < row.tranches.length; i++) {
+            if (res.out[i] > 0n) {
+              releases.push({
+                ref: row.tranches[i].ref,
+                remaining: res.start[i] - res.out[i],
+                releasedOn: day,
+                remainingBeforeRelease: res.start[i],
+              })
+            }
+          }
+          pushReleaseTransfers(transfers, row.account, row.ref, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
         }
-      })
+        await store.transaction(async (tx) => {
+          if (await tx.hasBatch(key)) return
+          const rel = report.release
+          rel.base += totals.base
+          rel.share += totals.share
+          rel.team += totals.team
+          rel.peer += totals.peer
+          rel.forfeited += totals.forfeited
+          await tx.commit({ batch: batch(key, transfers, `day:${day}`), trancheReleases: releases, teamStats, dayRun: run })
+        })
+      }
     }
     await saveStep("report")
   }

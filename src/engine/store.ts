@@ -14,21 +14,10 @@ import type { Asset, MemberAsset, TransferBatch } from "./ledger"
 export interface RewardsStore {
   /** Runs `fn` as one unit of work; PostgreSQL wraps it in a transaction and row locks. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>
-}
 
-export interface StoreTx {
-  getProgram(): Promise<ProgramState>
-  getMember(id: string): Promise<MemberRecord | null>
-  getOrder(id: string): Promise<OrderRecord | null>
-  /** A member's tranches, oldest first (RULES.md §4.6). */
-  getTranches(memberId: string): Promise<TrancheRecord[]>
-  getMemberBalances(memberId: string): Promise<MemberBalances>
-  getSystemBalance(account: string, asset: Asset): Promise<bigint>
-  hasBatch(key: string): Promise<boolean>
-  /** Pending orders that mature in the close of `day`, in placement order (RULES.md §1.4). */
-  getOrdersMaturingOn(day: string): Promise<OrderRecord[]>
-  getDaySales(day: string): Promise<Dec>
-  getDayRun(day: string): Promise<DayRun | null>
+  // The day close's bulk reads run outside the write transactions: the close commits batch by
+  // batch while it streams (PostgreSQL: a cursor in its own snapshot). A batch only changes
+  // its own members, so a later batch reads what it would have read at the start.
   /**
    * Every member's balances of `assets` (values in that order), in join order, in batches.
    * A day close reads only the columns a step needs.
@@ -45,6 +34,21 @@ export interface StoreTx {
    * the hot loop).
    */
   getAmountScale(): Promise<number>
+}
+
+export interface StoreTx {
+  getProgram(): Promise<ProgramState>
+  getMember(id: string): Promise<MemberRecord | null>
+  getOrder(id: string): Promise<OrderRecord | null>
+  /** A member's tranches, oldest first (RULES.md §4.6). */
+  getTranches(memberId: string): Promise<TrancheRecord[]>
+  getMemberBalances(memberId: string): Promise<MemberBalances>
+  getSystemBalance(account: string, asset: Asset): Promise<bigint>
+  hasBatch(key: string): Promise<boolean>
+  /** Pending orders that mature in the close of `day`, in placement order (RULES.md §1.4). */
+  getOrdersMaturingOn(day: string): Promise<OrderRecord[]>
+  getDaySales(day: string): Promise<Dec>
+  getDayRun(day: string): Promise<DayRun | null>
   /** Every closed day's report, in date order. */
   getDayReports(): Promise<DayReport[]>
   /** Applies a commit atomically. */
