@@ -9,6 +9,7 @@
  * integration-tests/setup/global-setup.js (or DATABASE_URL); the test runner
  * replaces the database name with its own per-suite database.
  */
+import { readFileSync } from "node:fs"
 import { defineConfig, loadEnv } from "@medusajs/framework/utils"
 
 loadEnv(process.env.NODE_ENV || "development", process.cwd())
@@ -43,11 +44,20 @@ const config = defineConfig({
     },
   },
   admin: {
-    disable: true,
+    disable: process.env.MEDUSA_REWARDS_ADMIN !== "true",
   },
-  // The rewards module is registered here once it exists, e.g.
-  //   { resolve: "./src/modules/rewards", options: { ... } }
-  modules: [],
+  modules: [
+    {
+      resolve: "./src/modules/rewards",
+      options: {
+        // the demo passes its program as a file; tests start with every scheme off and
+        // save their own configuration versions
+        program: process.env.MEDUSA_REWARDS_PROGRAM_FILE
+          ? JSON.parse(readFileSync(process.env.MEDUSA_REWARDS_PROGRAM_FILE, "utf8"))
+          : undefined,
+      },
+    },
+  ],
 })
 
 // defineConfig always adds the @medusajs/draft-order plugin (admin pages and

@@ -23,6 +23,17 @@ export interface ConfigVersion {
   config: ProgramConfig
 }
 
+/** The version governing business day `day`: the latest effective on or before it (RULES.md §7). */
+export function configVersionAt(versions: readonly ConfigVersion[], day: string): ConfigVersion {
+  let found: ConfigVersion | null = null
+  for (const v of versions) {
+    const from = v.effectiveFrom ?? ""
+    if (from <= day && (found === null || from >= (found.effectiveFrom ?? ""))) found = v
+  }
+  if (!found) throw new Error(`no configuration version governs ${day}`)
+  return found
+}
+
 export type AdjustableAsset = "CREDIT" | "POINTS" | "QUOTA" | "WEIGHT" | "GROWTH"
 
 export interface JoinInput {
@@ -81,13 +92,7 @@ export class RewardsEngine {
 
   /** The configuration version governing business day `day` (RULES.md §7: from its own day on). */
   configAt(day: string): ConfigVersion {
-    let found: ConfigVersion | null = null
-    for (const v of this.versions) {
-      const from = v.effectiveFrom ?? ""
-      if (from <= day && (found === null || from >= (found.effectiveFrom ?? ""))) found = v
-    }
-    if (!found) throw new Error(`no configuration version governs ${day}`)
-    return found
+    return configVersionAt(this.versions, day)
   }
 
   /**

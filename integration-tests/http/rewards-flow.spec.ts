@@ -1,0 +1,289 @@
+/**
+ * The rewards module inside a real Medusa store on a real PostgreSQL: customers join through
+ * `customer.created`, checkouts complete through Medusa's own workflows, an order is canceled
+ * and another refunded in part; the ledger in the database must equal what
+ * `medusa-rewards simulate` computes for the same events (one engine), a duplicated and
+ * concurrent `order.placed` pays once, and bad input is recorded with its reason and writes
+ * nothing.
+ */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import type { MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
+import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
+import { fromAtoms } from "../../src/engine/decimal"
+import { REWARDS_MODULE } from "../../src/modules/rewards"
+import type RewardsModuleService from "../../src/modules/rewards/service"
+import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
+import { cancelOrder, createCustomer, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+
+// The program of this suite: every scheme on, in UTC so business days are plain dates.
+const PROGRAM = {
+  currency: "CNY",
+  timezone: "UTC",
+  scale: 4,
+  schemes: {
+    growth: { enabled: true, poolRate: "0.30", buyerIssueRate: "0.70" },
+    cycle: { enabled: true, weightUnit: "100", tiers: [{ name: "V1", min: 1, max: null, rate: "0.05" }] },
+    release: { enabled: true, levels: [{ threshold: "150", multiple: "2.5" }] },
+  },
+}
+const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-flow-")), "program.json")
+writeFileSync(programFile, JSON.stringify(PROGRAM))
+process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+
+const REPO = path.resolve(__dirname, "../..")
+const DAY1 = "2026-03-02"
+const DAY2 = "2026-03-03"
+const DAY3 = "2026-03-04"
+
+type Row = Record<string, any>
+
+/** The member balances the simulator prints, read from the database (RULES.md §1.8 accounts). */
+async function memberBalances(rewards: RewardsModuleService, customerId: string) {
+  const b = await rewards.getAccountBalances(`m:${customerId}`)
+  const v = (asset: string) => b[asset] ?? "0"
+  return {
+    growth: v("GROWTH"),
+    credit: v("CREDIT"),
+    exitCap: v("EXIT_CAP"),
+    quota: v("QUOTA"),
+    weight: v("WEIGHT"),
+    pointsLocked: v("POINTS_LOCKED"),
+    points: v("POINTS"),
+    debt: { growth: v("DEBT_GROWTH"), credit: v("DEBT_CREDIT"), points: v("DEBT_POINTS") },
+  }
+}
+
+/** Runs the `medusa-rewards simulate` bin on a scenario; returns its JSON output. */
+function simulate(scenario: unknown): Row {
+  const run = spawnSync(process.execPath, [path.join(REPO, "bin/medusa-rewards.js"), "simulate", "-"], {
+    input: JSON.stringify(scenario),
+    encoding: "utf8",
+    cwd: REPO,
+  })
+  if (run.status !== 0) throw new Error(`simulate exited ${run.status}: ${run.stderr}`)
+  return JSON.parse(run.stdout)
+}
+
+/** Normalizes a decimal string ("1.50" → "1.5") so equal amounts compare equal. */
+function norm(value: unknown): unknown {
+  if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) {
+    return value.includes(".") ? value.replace(/\.?0+$/, "") : value
+  }
+  if (Array.isArray(value)) return value.map(norm)
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value as Row).map(([k, v]) => [k, norm(v)]))
+  }
+  return value
+}
+
+async function rowsOf(container: MedusaContainer, sql: string, bindings: unknown[] = []): Promise<Row[]> {
+  const pg = container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any
+  return (await pg.raw(sql, bindings)).rows
+}
+
+medusaIntegrationTestRunner({
+  inApp: true,
+  testSuite: ({ getContainer }) => {
+    let container: MedusaContainer
+    let store: SeededStore
+    let rewards: RewardsModuleService
+
+    const setDay = (day: string) => rewards.setClock(() => new Date(`${day}T10:00:00Z`))
+
+    async function join(metadata?: Record<string, unknown>) {
+      const { customer } = await createCustomer(container, { metadata })
+      // the subscriber does the same; running it here makes the order of events deterministic
+      await joinMemberWorkflow(container).run({ input: { customer_id: customer.id } })
+      return customer
+    }
+
+    async function buy(customerId: string, quantity: number) {
+      const { order_id } = await placeOrder(container, store, {
+        customer_id: customerId,
+        items: [{ variant_id: store.variant.id, quantity }],
+      })
+      await awardOrderWorkflow(container).run({ input: { order_id } })
+      return order_id
+    }
+
+    beforeAll(async () => {
+      container = getContainer()
+      store = await seedStore(container, { currency: "cny", unitPrice: 100, shippingPrice: 10 })
+      rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
+    })
+
+    it("issues, reverses and pays out rewards exactly as the simulator does for the same events", async () => {
+      setDay(DAY1)
+      const a = await join()
+      const codeA = (await rewards.getMemberByCustomerId(a.id))!.referral_code
+      expect(codeA).toMatch(/^[2-9A-HJ-NP-Z]{8}$/)
+      const b = await join({ referral_code: codeA.toLowerCase() })
+      const codeB = (await rewards.getMemberByCustomerId(b.id))!.referral_code
+      const c = await join({ referral_code: codeB })
+      expect((await rewards.getMemberByCustomerId(b.id))!.referrer_id).toBe(a.id)
+      expect((await rewards.getMemberByCustomerId(c.id))!.referrer_id).toBe(b.id)
+
+      const o1 = await buy(b.id, 6) // items 600, shipping 10: eligible 600 (RULES.md §1.2)
+      const o2 = await buy(c.id, 2)
+      const [award] = await rowsOf(container, `select amount::text as amount, status from rewards_order where order_id = ?`, [o1])
+      expect(norm(award)).toEqual({ amount: "600", status: "matured" })
+
+      setDay(DAY2)
+      expect(await rewards.closeDueDays()).toEqual([DAY1])
+      const o3 = await buy(a.id, 5)
+      await refundPayment(container, o1, 244) // 244 of the 610 paid: 40 % of the order
+      await reverseOrderWorkflow(container).run({ input: { order_id: o1, cause: { type: "refund" } } })
+      await cancelOrder(container, o2)
+      await reverseOrderWorkflow(container).run({ input: { order_id: o2, cause: { type: "cancel" } } })
+
+      setDay(DAY3)
+      expect(await rewards.closeDueDays()).toEqual([DAY2])
+      expect(await rewards.closeDueDays()).toEqual([]) // a closed day is not closed again
+
+      const events = await rowsOf(container, `select key, status, reason from rewards_event order by id`)
+      expect(events.filter((e) => e.status !== "applied")).toEqual([])
+      const [refunded] = await rowsOf(container, `select refunded_after::text as r from rewards_order where order_id = ?`, [o1])
+      expect(norm(refunded.r)).toBe("240")
+
+      const expected = simulate({
+        program: PROGRAM,
+        events: [
+          { type: "join", day: DAY1, member: a.id, referrer: null },
+          { type: "join", day: DAY1, member: b.id, referrer: a.id },
+          { type: "join", day: DAY1, member: c.id, referrer: b.id },
+          { type: "order", day: DAY1, id: o1, member: b.id, amount: "600" },
+          { type: "order", day: DAY1, id: o2, member: c.id, amount: "200" },
+          { type: "closeDay", day: DAY1 },
+          { type: "order", day: DAY2, id: o3, member: a.id, amount: "500" },
+          { type: "refund", day: DAY2, order: o1, amount: "240" },
+          { type: "refund", day: DAY2, order: o2 },
+          { type: "closeDay", day: DAY2 },
+        ],
+      })
+      for (const id of [a.id, b.id, c.id]) {
+        const { level, starLevel, ...balances } = expected.members[id]
+        expect({ id, ...norm(await memberBalances(rewards, id)) as Row }).toEqual({ id, ...norm(balances) as Row })
+        const member = (await rewards.getMemberByCustomerId(id))!
+        expect({ id, level: member.level, starLevel: member.star_level }).toEqual({ id, level, starLevel })
+      }
+      // the scenario is not trivial: every scheme paid something
+      expect(Number(expected.growth.pool)).toBeGreaterThan(0)
+      expect(Number(expected.days[0].cycle.paid)).toBeGreaterThan(0)
+      expect(Number(expected.days[1].release.base)).toBeGreaterThan(0)
+
+      const summary = await rewards.getSummary()
+      expect(norm(summary.growth)).toEqual(
+        norm({ pool: expected.growth.pool, supply: expected.growth.supply, price: expected.growth.price })
+      )
+      expect(summary.lastClosedDay).toBe(DAY2)
+
+      const reports = await rowsOf(container, `select day, report from rewards_day_run where step = 'done' order by day`)
+      expect(reports.map((r) => r.day)).toEqual([DAY1, DAY2])
+      // reports keep ledger amounts in atoms of 10^-scale, as the ledger does
+      const atoms = (x: string) => fromAtoms(BigInt(x), PROGRAM.scale).toFixed()
+      const stored = reports.map((r) => ({
+        day: r.day,
+        sales: r.report.sales,
+        paid: atoms(r.report.cycle.paid),
+        base: atoms(r.report.release.base),
+      }))
+      expect(norm(stored)).toEqual(
+        norm(expected.days.map((d: Row) => ({ day: d.day, sales: d.sales, paid: d.cycle.paid, base: d.release.base })))
+      )
+
+      const audit = await rewards.audit()
+      expect(audit.violations).toEqual([])
+      expect(audit.transfers).toBeGreaterThan(20)
+    })
+
+    it("pays a duplicated and concurrent order.placed once", async () => {
+      setDay(DAY1)
+      const buyer = await join()
+      const { order_id } = await placeOrder(container, store, {
+        customer_id: buyer.id,
+        items: [{ variant_id: store.variant.id, quantity: 1 }],
+      })
+      const eventBus = container.resolve(Modules.EVENT_BUS)
+      await Promise.all([
+        ...Array.from({ length: 6 }, () => awardOrderWorkflow(container).run({ input: { order_id } })),
+        eventBus.emit([
+          { name: "order.placed", data: { id: order_id } },
+          { name: "order.placed", data: { id: order_id } },
+        ]),
+      ])
+      // let the bus deliver the emitted copies too
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        const [pending] = await rowsOf(container, `select count(*)::int as n from rewards_event where status = 'queued'`)
+        if (pending.n === 0) break
+      }
+      await new Promise((r) => setTimeout(r, 500))
+
+      const batches = await rowsOf(container, `select key from rewards_transfer_batch where key like ?`, [`order:${order_id}:%`])
+      expect(batches.map((b) => b.key)).toEqual([`order:${order_id}:award`])
+      const events = await rowsOf(container, `select key from rewards_event where key like ?`, [`order:${order_id}:%`])
+      expect(events).toHaveLength(1)
+
+      const expected = simulate({
+        program: PROGRAM,
+        events: [
+          { type: "join", day: DAY1, member: buyer.id, referrer: null },
+          { type: "order", day: DAY1, id: order_id, member: buyer.id, amount: "100" },
+        ],
+      })
+      const { level, starLevel, ...balances } = expected.members[buyer.id]
+      expect(norm(await memberBalances(rewards, buyer.id))).toEqual(norm(balances))
+      expect((await rewards.audit()).violations).toEqual([])
+    })
+
+    it("records bad input with its reason and writes nothing for it", async () => {
+      setDay(DAY1)
+      const buyer = await join({ referral_code: "NOSUCHCODE" })
+      const member = (await rewards.getMemberByCustomerId(buyer.id))!
+      expect(member.referrer_id).toBeNull()
+      const [joined] = await rowsOf(container, `select status, reason from rewards_event where key = ?`, [`customer:${buyer.id}:join`])
+      expect(joined.status).toBe("applied")
+      expect(joined.reason).toMatch(/^referral_code: NOSUCHCODE is not a member's referral code/)
+
+      const before = await rowsOf(container, `select count(*)::int as n from rewards_transfer`)
+
+      // an order in a currency the program has no rate for is skipped with its reason
+      const usd = await rewards.recordOrder({
+        orderId: "order_usd",
+        customerId: buyer.id,
+        figures: { currencyCode: "usd", items: "50", total: "55", creditUsed: "0", pointsUsed: "0" },
+      })
+      expect(usd.status).toBe("skipped")
+      expect(usd.reason).toBe("currency: USD is not the program currency CNY and exchangeRates lists no rate for it")
+
+      // refunds of an unknown order, or of more than the order: rejected with the field named
+      const unknown = await rewards.recordRefund({ orderId: "order_none", refundId: "r1", refundedShare: "0.5" })
+      expect(unknown.status).toBe("rejected")
+      expect(unknown.reason).toMatch(/^order: order_none has no rewards/)
+      const o = await buy(buyer.id, 1)
+      const afterOrder = await rowsOf(container, `select count(*)::int as n from rewards_transfer`)
+      const tooMuch = await rewards.recordRefund({ orderId: o, refundId: "r2", refundedShare: "1.5" })
+      expect(tooMuch.status).toBe("rejected")
+      expect(tooMuch.reason).toBe("refundedShare: must lie in [0, 1]")
+
+      // a malformed amount is refused before anything is recorded
+      await expect(
+        rewards.recordOrder({
+          orderId: "order_bad",
+          customerId: buyer.id,
+          figures: { currencyCode: "cny", items: "abc", total: "1", creditUsed: "0", pointsUsed: "0" },
+        })
+      ).rejects.toThrow("figures.items: must be a decimal number")
+      expect(await rowsOf(container, `select 1 from rewards_event where key = 'order:order_bad:placed'`)).toEqual([])
+
+      const after = await rowsOf(container, `select count(*)::int as n from rewards_transfer`)
+      expect(after[0].n).toBe(afterOrder[0].n)
+      expect(afterOrder[0].n).toBeGreaterThan(before[0].n)
+      expect(await rowsOf(container, `select 1 from rewards_order where order_id in ('order_usd', 'order_none')`)).toEqual([])
+    })
+  },
+})

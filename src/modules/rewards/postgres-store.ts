@@ -1,0 +1,700 @@
+/**
+ * The engine's storage interface (src/engine/store.ts) on PostgreSQL, over the rewards
+ * module's tables. The engine decides every amount; this file only keeps state.
+ *
+ * - One business operation = one transaction. Every write transaction locks the program
+ *   row first (`FOR UPDATE`), so writers queue in one fixed order: no lost update, no
+ *   deadlock. Balance rows are then upserted sorted by (account, asset).
+ * - Idempotency lives in the database: a batch key is unique (`rewards_transfer_batch.key`),
+ *   so a repeated cause pays nothing twice even when two processes race (the second waits
+ *   on the unique index, then finds the key taken and gets {@link DuplicateBatchError}).
+ * - Amounts of the ledger (transfers, balances, tranche points, grants) are integers of
+ *   10^-scale ("atoms") in `numeric` columns; eligible amounts and net spend are exact
+ *   decimals. DML's `bigNumber` keeps a `raw_<column>` jsonb next to each numeric, written
+ *   here in step with it.
+ */
+import { randomBytes } from "node:crypto"
+import type { Knex } from "@medusajs/framework/mikro-orm/knex"
+import { generateEntityId } from "@medusajs/framework/utils"
+import { Dec } from "../../engine/decimal"
+import { MEMBER_ASSETS, type Asset, type MemberAsset, isMemberAccount, memberAccount } from "../../engine/ledger"
+import {
+  type BalanceRow,
+  type Commit,
+  type CycleAggregates,
+  type DayReport,
+  type DayRun,
+  DuplicateBatchError,
+  type MemberBalances,
+  type MemberRecord,
+  type OrderRecord,
+  type ProgramState,
+  type ReleaseRow,
+  type ReleaseTranche,
+  type RewardsStore,
+  type StoreTx,
+  type TrancheRecord,
+} from "../../engine/store"
+
+type Row = Record<string, any>
+
+async function rows(db: Knex | Knex.Transaction, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
+  const result = await db.raw(sql, bindings as Knex.RawBinding[])
+  return result.rows as Row[]
+}
+
+/** The jsonb twin DML's `bigNumber` keeps next to a numeric column, as SQL. */
+const RAW = (expr: string) => `jsonb_build_object('value', (${expr})::text, 'precision', 20)`
+
+const LIVE = "deleted_at is null"
+
+function emptyBalances(): MemberBalances {
+  const b = {} as MemberBalances
+  for (const a of MEMBER_ASSETS) b[a] = 0n
+  return b
+}
+
+export interface PostgresStoreOptions {
+  /** Wraps the first statement of every write transaction, e.g. to set a lock timeout. */
+  lockTimeoutMs?: number
+}
+
+export class PostgresRewardsStore implements RewardsStore {
+  private amountScale: number | null = null
+
+  /**
+   * @param db the module's knex (its own connection pool), or an open transaction: a store
+   *   bound to a transaction runs each unit of work in a savepoint of it (the caller already
+   *   holds the program lock and decides when to commit).
+   */
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    private readonly bound = false
+  ) {}
+
+  /** A store whose units of work are savepoints of `trx` (used to apply queued events). */
+  static within(trx: Knex.Transaction): PostgresRewardsStore {
+    return new PostgresRewardsStore(trx, true)
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    if (this.bound) {
+      return (this.db as Knex.Transaction).transaction(async (sp) => fn(new PostgresStoreTx(sp)))
+    }
+    return (this.db as Knex).transaction(async (trx) => {
+      await lockProgram(trx)
+      return fn(new PostgresStoreTx(trx))
+    })
+  }
+
+  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
+    let after = 0
+    for (;;) {
+      const page = await rows(
+        this.db,
+        `with page as (
+           select seq, customer_id from rewards_member where ${LIVE} and seq > ? order by seq limit ?
+         )
+         select p.seq, p.customer_id,
+                coalesce(jsonb_object_agg(b.asset, b.amount::text) filter (where b.asset is not null), '{}'::jsonb) as balances
+           from page p
+           left join rewards_balance b
+             on b.account = 'm:' || p.customer_id and b.asset = any(?::text[]) and b.deleted_at is null
+          group by p.seq, p.customer_id
+          order by p.seq`,
+        [after, batchSize, [...assets]]
+      )
+      if (page.length === 0) return
+      yield page.map((r) => ({
+        ref: r.seq,
+        memberId: r.customer_id,
+        account: memberAccount(r.customer_id),
+        values: assets.map((a) => BigInt(r.balances[a] ?? 0)),
+      }))
+      after = page[page.length - 1].seq
+      if (page.length < batchSize) return
+    }
+  }
+
+  async getAmountScale(): Promise<number> {
+    const [r] = await rows(
+      this.db,
+      `select coalesce(max(greatest(min_scale(net_spend), min_scale(team_performance))), 0) as scale
+         from rewards_member where ${LIVE}`
+    )
+    this.amountScale = Number(r.scale)
+    return this.amountScale
+  }
+
+  async *streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]> {
+    const scale = this.amountScale ?? (await this.getAmountScale())
+    const factor = `1${"0".repeat(scale)}`
+    // deepest first, join order within a depth: keyset over (depth desc, seq asc)
+    let cursor: { depth: number; seq: number } | null = null
+    for (;;) {
+      const page: Row[] = await rows(
+        this.db,
+        `with page as (
+           select m.seq, m.customer_id, m.referrer_id, m.depth, m.net_spend, m.team_performance, m.star_level
+             from rewards_member m
+            where m.${LIVE} ${cursor ? "and (m.depth < ? or (m.depth = ? and m.seq > ?))" : ""}
+            order by m.depth desc, m.seq asc
+            limit ?
+         )
+         select p.seq, p.customer_id, p.depth, r.seq as referrer_seq, p.star_level,
+                (p.net_spend * ?::numeric)::text as net_units,
+                (p.team_performance * ?::numeric)::text as team_units,
+                coalesce((select d.amount::text from rewards_balance d
+                           where d.account = 'm:' || p.customer_id and d.asset = 'DEBT_POINTS' and d.deleted_at is null), '0') as debt_points,
+                coalesce((select jsonb_agg(jsonb_build_array(t.seq, t.order_id, t.remaining::text, t.daily_base::text,
+                                                             t.released_on, t.remaining_before_release::text) order by t.seq)
+                            from rewards_tranche t where t.member_id = p.customer_id and t.deleted_at is null), '[]'::jsonb) as tranches
+           from page p
+           left join rewards_member r on r.customer_id = p.referrer_id and r.deleted_at is null
+          order by p.depth desc, p.seq asc`,
+        cursor
+          ? [cursor.depth, cursor.depth, cursor.seq, batchSize, factor, factor]
+          : [batchSize, factor, factor]
+      )
+      if (page.length === 0) return
+      yield page.map((r) => ({
+        ref: r.seq,
+        referrerRef: r.referrer_seq ?? null,
+        memberId: r.customer_id,
+        account: memberAccount(r.customer_id),
+        netSpend: BigInt(integerPart(r.net_units)),
+        teamPerformance: BigInt(integerPart(r.team_units)),
+        starLevel: r.star_level,
+        debtPoints: BigInt(r.debt_points),
+        tranches: (r.tranches as unknown[][]).map(
+          ([seq, orderId, remaining, dailyBase, releasedOn, before]): ReleaseTranche => ({
+            ref: seq as number,
+            orderId: orderId as string,
+            remaining: BigInt(remaining as string),
+            dailyBase: BigInt(dailyBase as string),
+            releasedOn: (releasedOn as string | null) ?? null,
+            remainingBeforeRelease: BigInt(before as string),
+          })
+        ),
+      }))
+      const last = page[page.length - 1]
+      cursor = { depth: last.depth, seq: last.seq }
+      if (page.length < batchSize) return
+    }
+  }
+}
+
+/** `123.000` → `123`: a scaled numeric is whole but keeps its trailing fraction digits. */
+function integerPart(text: string): string {
+  const dot = text.indexOf(".")
+  return dot < 0 ? text : text.slice(0, dot)
+}
+
+async function lockProgram(trx: Knex.Transaction): Promise<void> {
+  const locked = await rows(trx, `select id from rewards_program where ${LIVE} for update`)
+  if (locked.length !== 1) throw new Error("the rewards program has not been started (no rewards_program row)")
+}
+
+class PostgresStoreTx implements StoreTx {
+  constructor(private readonly trx: Knex.Transaction) {}
+
+  private q(sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
+    return rows(this.trx, sql, bindings)
+  }
+
+  async getProgram(): Promise<ProgramState> {
+    const [p] = await this.q(`select * from rewards_program where ${LIVE}`)
+    if (!p) throw new Error("the rewards program has not been started (no rewards_program row)")
+    return {
+      firstDay: p.first_day,
+      lastClosedDay: p.last_closed_day,
+      growthPrice: new Dec(p.growth_price),
+      memberSeq: p.member_seq,
+      orderSeq: p.order_seq,
+      opSeq: p.op_seq,
+    }
+  }
+
+  async getMember(id: string): Promise<MemberRecord | null> {
+    const [m] = await this.q(`select * from rewards_member where customer_id = ? and ${LIVE}`, [id])
+    return m ? toMember(m) : null
+  }
+
+  async getOrder(id: string): Promise<OrderRecord | null> {
+    const [o] = await this.q(`select * from rewards_order where order_id = ? and ${LIVE}`, [id])
+    return o ? toOrder(o) : null
+  }
+
+  async getTranches(memberId: string): Promise<TrancheRecord[]> {
+    const list = await this.q(`select * from rewards_tranche where member_id = ? and ${LIVE} order by seq`, [memberId])
+    return list.map(trancheFromRow)
+  }
+
+  async getMemberBalances(memberId: string): Promise<MemberBalances> {
+    const b = emptyBalances()
+    const list = await this.q(`select asset, amount::text as amount from rewards_balance where account = ? and ${LIVE}`, [
+      memberAccount(memberId),
+    ])
+    for (const r of list) b[r.asset as MemberAsset] = BigInt(r.amount)
+    return b
+  }
+
+  async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
+    const [r] = await this.q(`select amount::text as amount from rewards_balance where account = ? and asset = ? and ${LIVE}`, [
+      account,
+      asset,
+    ])
+    return r ? BigInt(r.amount) : 0n
+  }
+
+  async hasBatch(key: string): Promise<boolean> {
+    const found = await this.q(`select 1 from rewards_transfer_batch where key = ? and ${LIVE}`, [key])
+    return found.length > 0
+  }
+
+  async getOrdersMaturingOn(day: string): Promise<OrderRecord[]> {
+    const list = await this.q(
+      `select * from rewards_order where matures_on = ? and status = 'pending' and ${LIVE} order by seq`,
+      [day]
+    )
+    return list.map(toOrder)
+  }
+
+  async getDaySales(day: string): Promise<Dec> {
+    const [r] = await this.q(`select sales::text as sales from rewards_day_sales where day = ? and ${LIVE}`, [day])
+    return new Dec(r ? r.sales : 0)
+  }
+
+  async getDayRun(day: string): Promise<DayRun | null> {
+    const [r] = await this.q(`select * from rewards_day_run where day = ? and ${LIVE}`, [day])
+    return r ? toDayRun(r) : null
+  }
+
+  async getDayReports(): Promise<DayReport[]> {
+    const list = await this.q(`select report from rewards_day_run where step = 'done' and report is not null and ${LIVE} order by day`)
+    return list.map((r) => decodeReport(r.report))
+  }
+
+  async commit(change: Commit): Promise<void> {
+    // Members first: a batch may credit a member who joins in the same operation.
+    if (change.members?.length) await this.upsertMembers(change.members)
+    if (change.batch) await this.appendBatch(change.batch)
+    if (change.orders?.length) await this.upsertOrders(change.orders)
+    if (change.tranches?.length) await this.upsertTranches(change.tranches)
+    if (change.trancheReleases?.length) await this.applyTrancheReleases(change.trancheReleases)
+    if (change.teamStats?.members.length) await this.applyTeamStats(change.teamStats)
+    for (const { day, delta } of change.daySales ?? []) {
+      await this.q(
+        `insert into rewards_day_sales (id, day, sales, raw_sales) values (?, ?, ?::numeric, ${RAW("?::numeric")})
+         on conflict (day) where ${LIVE}
+         do update set sales = rewards_day_sales.sales + excluded.sales,
+                       raw_sales = ${RAW("rewards_day_sales.sales + excluded.sales")}, updated_at = now()`,
+        [generateEntityId(undefined, "rwds"), day, delta.toFixed(), delta.toFixed()]
+      )
+    }
+    if (change.program) await this.saveProgram(change.program)
+    if (change.dayRun) await this.saveDayRun(change.dayRun)
+  }
+
+  private async appendBatch(b: NonNullable<Commit["batch"]>): Promise<void> {
+    const [inserted] = await this.q(
+      `insert into rewards_transfer_batch (key, day, source, config_version) values (?, ?, ?, ?)
+       on conflict (key) where ${LIVE} do nothing returning id`,
+      [b.key, b.day, b.source, b.configVersion]
+    )
+    if (b.transfers.length === 0) return // an empty batch only takes its key (memory store alike)
+    if (!inserted) throw new DuplicateBatchError(b.key)
+    const n = b.transfers.length
+    const asset = new Array<string>(n)
+    const debit = new Array<string>(n)
+    const credit = new Array<string>(n)
+    const amount = new Array<string>(n)
+    const reason = new Array<string>(n)
+    const deltas = new Map<string, bigint>()
+    const move = (account: string, a: string, d: bigint) => {
+      const k = `${account}\u0000${a}`
+      deltas.set(k, (deltas.get(k) ?? 0n) + d)
+    }
+    for (let i = 0; i < n; i++) {
+      const t = b.transfers[i]
+      asset[i] = t.asset
+      debit[i] = t.debit
+      credit[i] = t.credit
+      amount[i] = t.amount.toString()
+      reason[i] = t.reason
+      move(t.debit, t.asset, -t.amount)
+      move(t.credit, t.asset, t.amount)
+    }
+    await this.q(
+      `insert into rewards_transfer (batch_id, day, asset, debit, credit, amount, raw_amount, reason)
+       select ?, ?, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
+         from unnest(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
+              with ordinality as t(asset, debit, credit, amount, reason, pos)
+        order by t.pos`,
+      [inserted.id, b.day, asset, debit, credit, amount, reason]
+    )
+    // balances in a fixed order (account, asset): concurrent writers cannot deadlock
+    const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    if (sorted.length === 0) return
+    const ids: string[] = []
+    const accounts: string[] = []
+    const assets: string[] = []
+    const amounts: string[] = []
+    for (const [k, d] of sorted) {
+      const [account, a] = k.split("\u0000")
+      if (isMemberAccount(account) || account.startsWith("sys:")) {
+        ids.push(generateEntityId(undefined, "rwbal"))
+        accounts.push(account)
+        assets.push(a)
+        amounts.push(d.toString())
+      } else {
+        throw new Error(`internal: transfer to an account that is neither a member nor a system account: ${account}`)
+      }
+    }
+    await this.q(
+      `insert into rewards_balance (id, account, asset, amount, raw_amount)
+       select u.id, u.account, u.asset, u.amount, ${RAW("u.amount")}
+         from unnest(?::text[], ?::text[], ?::text[], ?::numeric[]) with ordinality as u(id, account, asset, amount, pos)
+        order by u.pos
+       on conflict (account, asset) where ${LIVE}
+       do update set amount = rewards_balance.amount + excluded.amount,
+                     raw_amount = ${RAW("rewards_balance.amount + excluded.amount")}, updated_at = now()`,
+      [ids, accounts, assets, amounts]
+    )
+  }
+
+  private async upsertMembers(members: MemberRecord[]): Promise<void> {
+    const cols = members.map((m) => [
+      generateEntityId(undefined, "rwmem"),
+      m.id,
+      m.seq,
+      m.referrerId,
+      newReferralCode(),
+      m.depth,
+      m.joinedDay,
+      m.netSpend.toFixed(),
+      m.purchaseWeight.toString(),
+      m.referralWeight.toString(),
+      m.adminWeight.toString(),
+      m.level,
+      m.teamPerformance.toFixed(),
+      m.starLevel,
+      m.hasOrders,
+    ])
+    const column = (i: number) => cols.map((c) => c[i])
+    const numeric = ["net_spend", "purchase_weight", "referral_weight", "admin_weight", "team_performance"]
+    await this.q(
+      `insert into rewards_member (id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
+                                   net_spend, purchase_weight, referral_weight, admin_weight, level,
+                                   team_performance, star_level, has_orders,
+                                   ${numeric.map((c) => `raw_${c}`).join(", ")})
+       select u.id, u.customer_id, u.seq, u.referrer_id, u.referral_code, u.depth, u.joined_day,
+              u.net_spend, u.purchase_weight, u.referral_weight, u.admin_weight, u.level,
+              u.team_performance, u.star_level, u.has_orders,
+              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
+         from unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::int[], ?::text[],
+                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[],
+                     ?::numeric[], ?::int[], ?::boolean[])
+              as u(id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
+                   net_spend, purchase_weight, referral_weight, admin_weight, level,
+                   team_performance, star_level, has_orders)
+       on conflict (customer_id) where ${LIVE}
+       do update set referrer_id = excluded.referrer_id, depth = excluded.depth,
+                     net_spend = excluded.net_spend, purchase_weight = excluded.purchase_weight,
+                     referral_weight = excluded.referral_weight, admin_weight = excluded.admin_weight,
+                     level = excluded.level, team_performance = excluded.team_performance,
+                     star_level = excluded.star_level, has_orders = excluded.has_orders,
+                     ${numeric.map((c) => `raw_${c} = excluded.raw_${c}`).join(", ")}, updated_at = now()`,
+      Array.from({ length: 15 }, (_, i) => column(i))
+    )
+  }
+
+  private async upsertOrders(orders: OrderRecord[]): Promise<void> {
+    for (const o of orders) {
+      const numeric = {
+        amount: o.amount.toFixed(),
+        refunded_before: o.refundedBefore.toFixed(),
+        matured: o.matured.toFixed(),
+        refunded_after: o.refundedAfter.toFixed(),
+      }
+      await this.q(
+        `insert into rewards_order (id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
+                                    referrer_id, granted, worth, config_version,
+                                    amount, refunded_before, matured, refunded_after,
+                                    raw_amount, raw_refunded_before, raw_matured, raw_refunded_after)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?,
+                 ?::numeric, ?::numeric, ?::numeric, ?::numeric,
+                 ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")})
+         on conflict (order_id) where ${LIVE}
+         do update set status = excluded.status, refund_ids = excluded.refund_ids, referrer_id = excluded.referrer_id,
+                       granted = excluded.granted, worth = excluded.worth,
+                       refunded_before = excluded.refunded_before, matured = excluded.matured,
+                       refunded_after = excluded.refunded_after, raw_refunded_before = excluded.raw_refunded_before,
+                       raw_matured = excluded.raw_matured, raw_refunded_after = excluded.raw_refunded_after,
+                       updated_at = now()`,
+        [
+          generateEntityId(undefined, "rword"),
+          o.id,
+          o.memberId,
+          o.seq,
+          o.placedDay,
+          o.maturesOn,
+          o.status,
+          JSON.stringify(o.refundIds),
+          o.referrerId,
+          o.granted ? JSON.stringify(o.granted.map(String)) : null,
+          o.worth ? JSON.stringify(o.worth.map(String)) : null,
+          o.configVersion,
+          ...Object.values(numeric),
+          ...Object.values(numeric),
+        ]
+      )
+    }
+  }
+
+  private async upsertTranches(tranches: TrancheRecord[]): Promise<void> {
+    for (const t of tranches) {
+      const numeric = {
+        multiple: t.multiple.toFixed(),
+        remaining: t.remaining.toString(),
+        net_amount: t.netAmount.toFixed(),
+        daily_base: t.dailyBase.toString(),
+        remaining_before_release: t.remainingBeforeRelease.toString(),
+      }
+      await this.q(
+        `insert into rewards_tranche (id, order_id, member_id, seq, released_on,
+                                      multiple, remaining, net_amount, daily_base, remaining_before_release,
+                                      raw_multiple, raw_remaining, raw_net_amount, raw_daily_base, raw_remaining_before_release)
+         values (?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
+                 ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")})
+         on conflict (order_id) where ${LIVE}
+         do update set released_on = excluded.released_on, remaining = excluded.remaining,
+                       net_amount = excluded.net_amount, daily_base = excluded.daily_base,
+                       remaining_before_release = excluded.remaining_before_release,
+                       raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
+                       raw_daily_base = excluded.raw_daily_base,
+                       raw_remaining_before_release = excluded.raw_remaining_before_release, updated_at = now()`,
+        [
+          generateEntityId(undefined, "rwtr"),
+          t.orderId,
+          t.memberId,
+          t.seq,
+          t.releasedOn,
+          ...Object.values(numeric),
+          ...Object.values(numeric),
+        ]
+      )
+    }
+  }
+
+  private async applyTrancheReleases(list: NonNullable<Commit["trancheReleases"]>): Promise<void> {
+    await this.q(
+      `update rewards_tranche t
+          set remaining = u.remaining, raw_remaining = ${RAW("u.remaining")},
+              released_on = u.released_on,
+              remaining_before_release = u.before, raw_remaining_before_release = ${RAW("u.before")},
+              updated_at = now()
+         from unnest(?::int[], ?::numeric[], ?::text[], ?::numeric[]) as u(seq, remaining, released_on, before)
+        where t.seq = u.seq and t.${LIVE}`,
+      [
+        list.map((r) => r.ref),
+        list.map((r) => r.remaining.toString()),
+        list.map((r) => r.releasedOn),
+        list.map((r) => r.remainingBeforeRelease.toString()),
+      ]
+    )
+  }
+
+  private async applyTeamStats(stats: NonNullable<Commit["teamStats"]>): Promise<void> {
+    await this.q(
+      `update rewards_member m
+          set team_performance = u.units / ?::numeric, raw_team_performance = ${RAW("u.units / ?::numeric")},
+              star_level = u.star, updated_at = now()
+         from unnest(?::int[], ?::numeric[], ?::int[]) as u(seq, units, star)
+        where m.seq = u.seq and m.${LIVE}`,
+      [
+        `1${"0".repeat(stats.amountScale)}`,
+        `1${"0".repeat(stats.amountScale)}`,
+        stats.members.map((m) => m.ref),
+        stats.members.map((m) => m.teamPerformance.toString()),
+        stats.members.map((m) => m.starLevel),
+      ]
+    )
+  }
+
+  private async saveProgram(p: ProgramState): Promise<void> {
+    await this.q(
+      `update rewards_program
+          set first_day = ?, last_closed_day = ?, growth_price = ?::numeric, raw_growth_price = ${RAW("?::numeric")},
+              member_seq = ?, order_seq = ?, op_seq = ?, updated_at = now()
+        where ${LIVE}`,
+      [p.firstDay, p.lastClosedDay, p.growthPrice.toFixed(), p.growthPrice.toFixed(), p.memberSeq, p.orderSeq, p.opSeq]
+    )
+  }
+
+  private async saveDayRun(run: DayRun): Promise<void> {
+    await this.q(
+      `insert into rewards_day_run (id, day, step, config_version, exit_due, cycle, report, started_at, finished_at)
+       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, now(), case when ? = 'done' then now() end)
+       on conflict (day) where ${LIVE}
+       do update set step = excluded.step, config_version = excluded.config_version, exit_due = excluded.exit_due,
+                     cycle = excluded.cycle, report = excluded.report, error = null,
+                     finished_at = coalesce(rewards_day_run.finished_at, excluded.finished_at), updated_at = now()`,
+      [
+        generateEntityId(undefined, "rwrun"),
+        run.day,
+        run.step,
+        run.configVersion,
+        run.exitDue ? JSON.stringify(run.exitDue) : null,
+        run.cycle ? JSON.stringify(encodeCycle(run.cycle)) : null,
+        run.report ? JSON.stringify(encodeReport(run.report)) : null,
+        run.step,
+      ]
+    )
+  }
+}
+
+// ---- row <-> record ----
+
+function toMember(m: Row): MemberRecord {
+  return {
+    id: m.customer_id,
+    seq: m.seq,
+    referrerId: m.referrer_id,
+    depth: m.depth,
+    joinedDay: m.joined_day,
+    netSpend: new Dec(m.net_spend),
+    purchaseWeight: BigInt(integerPart(m.purchase_weight)),
+    referralWeight: BigInt(integerPart(m.referral_weight)),
+    adminWeight: BigInt(integerPart(m.admin_weight)),
+    level: m.level,
+    teamPerformance: new Dec(m.team_performance),
+    starLevel: m.star_level,
+    hasOrders: m.has_orders,
+  }
+}
+
+function grants(v: unknown): bigint[] | null {
+  return Array.isArray(v) ? v.map((x) => BigInt(x as string)) : null
+}
+
+function toOrder(o: Row): OrderRecord {
+  return {
+    id: o.order_id,
+    memberId: o.member_id,
+    seq: o.seq,
+    placedDay: o.placed_day,
+    amount: new Dec(o.amount),
+    refundedBefore: new Dec(o.refunded_before),
+    maturesOn: o.matures_on,
+    status: o.status,
+    matured: new Dec(o.matured),
+    refundedAfter: new Dec(o.refunded_after),
+    refundIds: o.refund_ids ?? [],
+    referrerId: o.referrer_id,
+    granted: grants(o.granted),
+    worth: grants(o.worth),
+    configVersion: o.config_version,
+  }
+}
+
+export function trancheFromRow(t: Row): TrancheRecord {
+  return {
+    orderId: t.order_id,
+    memberId: t.member_id,
+    seq: t.seq,
+    multiple: new Dec(t.multiple),
+    remaining: BigInt(integerPart(t.remaining)),
+    netAmount: new Dec(t.net_amount),
+    dailyBase: BigInt(integerPart(t.daily_base)),
+    releasedOn: t.released_on,
+    remainingBeforeRelease: BigInt(integerPart(t.remaining_before_release)),
+  }
+}
+
+function toDayRun(r: Row): DayRun {
+  return {
+    day: r.day,
+    step: r.step,
+    configVersion: r.config_version,
+    exitDue: r.exit_due ?? null,
+    cycle: r.cycle ? decodeCycle(r.cycle) : null,
+    report: r.report ? decodeReport(r.report) : null,
+  }
+}
+
+// DayRun aggregates and reports as JSON: atoms and decimals as strings.
+const str = (x: bigint) => x.toString()
+
+export function encodeCycle(c: CycleAggregates): Row {
+  return {
+    sales: c.sales.toFixed(),
+    proRataPool: str(c.proRataPool),
+    tierPools: c.tierPools.map(str),
+    totalWeight: str(c.totalWeight),
+    tierCounts: c.tierCounts,
+  }
+}
+
+function decodeCycle(c: Row): CycleAggregates {
+  return {
+    sales: new Dec(c.sales),
+    proRataPool: BigInt(c.proRataPool),
+    tierPools: c.tierPools.map((x: string) => BigInt(x)),
+    totalWeight: BigInt(c.totalWeight),
+    tierCounts: c.tierCounts,
+  }
+}
+
+export function encodeReport(r: DayReport): Row {
+  return {
+    day: r.day,
+    sales: r.sales.toFixed(),
+    cycle: {
+      proRataPool: str(r.cycle.proRataPool),
+      tierPools: r.cycle.tierPools.map(str),
+      paid: str(r.cycle.paid),
+      returned: str(r.cycle.returned),
+    },
+    release: {
+      base: str(r.release.base),
+      share: str(r.release.share),
+      team: str(r.release.team),
+      peer: str(r.release.peer),
+      forfeited: str(r.release.forfeited),
+    },
+    growth: { exits: r.growth.exits, exitProceeds: str(r.growth.exitProceeds) },
+  }
+}
+
+export function decodeReport(r: Row): DayReport {
+  return {
+    day: r.day,
+    sales: new Dec(r.sales),
+    cycle: {
+      proRataPool: BigInt(r.cycle.proRataPool),
+      tierPools: r.cycle.tierPools.map((x: string) => BigInt(x)),
+      paid: BigInt(r.cycle.paid),
+      returned: BigInt(r.cycle.returned),
+    },
+    release: {
+      base: BigInt(r.release.base),
+      share: BigInt(r.release.share),
+      team: BigInt(r.release.team),
+      peer: BigInt(r.release.peer),
+      forfeited: BigInt(r.release.forfeited),
+    },
+    growth: { exits: r.growth.exits, exitProceeds: BigInt(r.growth.exitProceeds) },
+  }
+}
+
+const CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ" // no 0/O, 1/I: codes are typed by hand
+
+/** A member's referral code: 8 random characters of an unambiguous alphabet (32^8 ≈ 10^12). */
+export function newReferralCode(): string {
+  const bytes = randomBytes(8)
+  let code = ""
+  for (const b of bytes) code += CODE_ALPHABET[b % CODE_ALPHABET.length]
+  return code
+}
+

@@ -1,0 +1,516 @@
+import type { Knex } from "@medusajs/framework/mikro-orm/knex"
+import type { Logger } from "@medusajs/framework/types"
+import { MedusaError, MedusaService, generateEntityId } from "@medusajs/framework/utils"
+import { type ProgramConfig, ConfigError, defaultProgramConfig, parseProgramConfig, serializeProgramConfig } from "../../engine/config"
+import { Dec, fromAtoms } from "../../engine/decimal"
+import { openDayOf } from "../../engine/days"
+import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine/engine"
+import { type AuditResult, type LedgerReader, audit } from "../../engine/audit"
+import { eligibleAmount } from "../../engine/eligible"
+import { RulesError } from "../../engine/errors"
+import { SYSTEM } from "../../engine/ledger"
+import { businessDayOf } from "./business-day"
+import RewardsBalance from "./models/balance"
+import RewardsConfigVersion from "./models/config-version"
+import RewardsDayRun from "./models/day-run"
+import RewardsDaySales from "./models/day-sales"
+import RewardsEvent from "./models/event"
+import RewardsMember from "./models/member"
+import RewardsOrder from "./models/order"
+import RewardsProgram from "./models/program"
+import RewardsTranche from "./models/tranche"
+import RewardsTransfer from "./models/transfer"
+import RewardsTransferBatch from "./models/transfer-batch"
+import { PostgresRewardsStore, trancheFromRow } from "./postgres-store"
+import type {
+  RecordedEvent,
+  RefundEventInput,
+  JoinEventInput,
+  OrderEventInput,
+  RewardsModuleOptions,
+  RewardsSummary,
+} from "./types"
+
+type InjectedDependencies = {
+  logger: Logger
+  baseRepository: { getFreshManager(): { getKnex(): Knex } }
+}
+
+type Row = Record<string, any>
+
+/**
+ * The rewards module: the program's state in PostgreSQL and the operations Medusa's
+ * workflows call. Every amount is decided by the engine (src/engine); this service records
+ * store events in the inbox (`rewards_event`) under keys derived from their cause, applies
+ * them in recording order once their business day is open (RULES.md §1.3), and closes
+ * finished business days (§6).
+ */
+export default class RewardsModuleService extends MedusaService({
+  RewardsProgram,
+  RewardsConfigVersion,
+  RewardsMember,
+  RewardsBalance,
+  RewardsTransferBatch,
+  RewardsTransfer,
+  RewardsOrder,
+  RewardsTranche,
+  RewardsDaySales,
+  RewardsDayRun,
+  RewardsEvent,
+}) {
+  protected readonly logger_: Logger
+  protected readonly options_: RewardsModuleOptions
+  private readonly repository_: InjectedDependencies["baseRepository"]
+  private clock_: () => Date = () => new Date()
+  private closing_: Promise<unknown> = Promise.resolve()
+
+  constructor(container: InjectedDependencies, options: RewardsModuleOptions = {}) {
+    // eslint-disable-next-line prefer-rest-params
+    super(...arguments)
+    this.logger_ = container.logger
+    this.repository_ = container.baseRepository
+    this.options_ = options ?? {}
+  }
+
+  /** The module's options as the store's medusa-config gave them (subscribers read them here). */
+  getOptions(): RewardsModuleOptions {
+    return this.options_
+  }
+
+  /** The knex of the module's connection (raw, set-based SQL of the store and the inbox). */
+  protected knex(): Knex {
+    return this.repository_.getFreshManager().getKnex()
+  }
+
+  /**
+   * Replaces the business clock (the demo seeds past days with it; tests pin it). Every event
+   * is dated by this clock in the program's time zone when it is recorded.
+   */
+  setClock(now: () => Date): void {
+    this.clock_ = now
+  }
+
+  /** Today's business day in the program's time zone (RULES.md §1.3). */
+  async today(): Promise<string> {
+    const versions = await this.configVersions()
+    // the time zone of the newest version: a zone change applies from the day it is saved
+    const latest = versions[versions.length - 1]
+    return businessDayOf(this.clock_(), latest.config.timezone)
+  }
+
+  // ---- program and configuration ----
+
+  /**
+   * Starts the program once: configuration version 1 from the plugin options (`program`,
+   * validated by the one config schema, RULES.md §1.9) or the defaults (every scheme off).
+   * Idempotent and safe across processes (advisory lock).
+   */
+  async startProgram(): Promise<void> {
+    const knex = this.knex()
+    const existing = await knex.raw(`select 1 from rewards_program where deleted_at is null`)
+    if (existing.rows.length > 0) return
+    let config: ProgramConfig
+    try {
+      config = this.options_.program ? parseProgramConfig(this.options_.program) : defaultProgramConfig()
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        throw new MedusaError(MedusaError.Types.INVALID_DATA, `medusa-rewards plugin option program.${e.message}`)
+      }
+      throw e
+    }
+    await knex.transaction(async (trx) => {
+      await trx.raw(`select pg_advisory_xact_lock(hashtext('medusa-rewards:start-program'))`)
+      const again = await trx.raw(`select 1 from rewards_program where deleted_at is null`)
+      if (again.rows.length > 0) return
+      const price = config.schemes.growth.initialPrice.toFixed()
+      await trx.raw(
+        `insert into rewards_program (id, scale, growth_price, raw_growth_price, member_seq, order_seq, op_seq)
+         values (?, ?, ?::numeric, jsonb_build_object('value', ?::text, 'precision', 20), 0, 0, 0)`,
+        [newId("rwprg"), config.scale, price, price]
+      )
+      await trx.raw(
+        `insert into rewards_config_version (id, version, effective_from, config, created_by, note)
+         values (?, 1, null, ?::jsonb, 'plugin-options', 'initial program')`,
+        [newId("rwcfg"), JSON.stringify(serializeProgramConfig(config))]
+      )
+    })
+  }
+
+  /** Every configuration version, oldest first (RULES.md §7). */
+  async configVersions(): Promise<ConfigVersion[]> {
+    await this.startProgram()
+    const result = await this.knex().raw(
+      `select version, effective_from, config from rewards_config_version where deleted_at is null order by version`
+    )
+    return (result.rows as Row[]).map((r) => ({
+      version: r.version,
+      effectiveFrom: r.effective_from,
+      config: parseProgramConfig(r.config),
+    }))
+  }
+
+  /** An engine over the database (or over `trx`, whose program lock the caller holds). */
+  protected async engine(trx?: Knex.Transaction): Promise<RewardsEngine> {
+    const store = trx ? PostgresRewardsStore.within(trx) : new PostgresRewardsStore(this.knex())
+    return new RewardsEngine(store, await this.configVersions(), { dayBatchSize: this.options_.dayBatchSize })
+  }
+
+  // ---- the inbox: store events ----
+
+  /** RULES.md §1.1: a customer joins (with the referrer its referral code names, if any). */
+  async recordJoin(input: JoinEventInput): Promise<RecordedEvent> {
+    return this.record("join", `customer:${input.customerId}:join`, { ...input })
+  }
+
+  /**
+   * RULES.md §1.2–1.4: an order was placed. Its eligible amount is decided now, under the
+   * configuration of today; an ineligible order (no customer, a currency without a rate) is
+   * recorded as skipped with its reason.
+   */
+  async recordOrder(input: OrderEventInput): Promise<RecordedEvent> {
+    const versions = await this.configVersions()
+    const today = await this.today()
+    const cfg = configVersionAt(versions, today).config
+    const f = input.figures
+    const figures = {
+      currencyCode: String(f.currencyCode ?? ""),
+      items: decimalField("figures.items", f.items),
+      total: decimalField("figures.total", f.total),
+      creditUsed: decimalField("figures.creditUsed", f.creditUsed),
+      pointsUsed: decimalField("figures.pointsUsed", f.pointsUsed),
+    }
+    const e = input.customerId
+      ? eligibleAmount(figures, cfg)
+      : ({ eligible: false, reason: "customer_id: the order has no customer" } as const)
+    const payload = {
+      orderId: input.orderId,
+      customerId: input.customerId,
+      amount: e.eligible ? e.amount.toFixed() : null,
+      figures: input.figures,
+    }
+    return this.record("order", `order:${input.orderId}:placed`, payload, e.eligible ? null : e.reason)
+  }
+
+  /**
+   * RULES.md §1.5: a refund, return or cancellation. `refundedShare` is the share of the order
+   * undone so far, all such events included: the reversal takes the order to that share, so
+   * a return and the refund of the same goods reverse once, and nothing reverses twice.
+   */
+  async recordRefund(input: RefundEventInput): Promise<RecordedEvent> {
+    return this.record("refund", `order:${input.orderId}:refund:${input.refundId}`, { ...input })
+  }
+
+  /**
+   * Records an event once (its key is unique) and applies every queued event whose day is
+   * open, in one transaction under the program lock: a duplicate or concurrent delivery finds
+   * the key taken and changes nothing.
+   */
+  protected async record(
+    kind: "join" | "order" | "refund",
+    key: string,
+    payload: Row,
+    skipReason: string | null = null
+  ): Promise<RecordedEvent> {
+    await this.startProgram()
+    const today = await this.today()
+    return this.knex().transaction(async (trx) => {
+      const program = await lockProgram(trx)
+      const open = openDayOf(program)
+      // an event never lands on a closed day: a late one counts on the open day
+      const day = open !== null && open > today ? open : today
+      const inserted = await trx.raw(
+        `insert into rewards_event (key, kind, day, payload, status, reason)
+         values (?, ?, ?, ?::jsonb, ?, ?)
+         on conflict (key) where deleted_at is null do nothing returning id`,
+        [key, kind, day, JSON.stringify(payload), skipReason ? "skipped" : "queued", skipReason]
+      )
+      if (inserted.rows.length === 0) {
+        const [prior] = (await trx.raw(`select * from rewards_event where key = ? and deleted_at is null`, [key])).rows
+        return { ...toEvent(prior), duplicate: true }
+      }
+      await this.applyQueued(trx)
+      const [now] = (await trx.raw(`select * from rewards_event where id = ?`, [inserted.rows[0].id])).rows
+      return { ...toEvent(now), duplicate: false }
+    })
+  }
+
+  /** Applies queued events of open days in recording order; the caller holds the program lock. */
+  protected async applyQueued(trx: Knex.Transaction): Promise<number> {
+    const engine = await this.engine(trx)
+    let applied = 0
+    for (;;) {
+      const program = await readProgram(trx)
+      const open = openDayOf(program)
+      const next = (
+        await trx.raw(
+          `select * from rewards_event where status = 'queued' and deleted_at is null
+             ${open === null ? "" : "and day <= ?"} order by id limit 1`,
+          open === null ? [] : [open]
+        )
+      ).rows[0] as Row | undefined
+      if (!next) return applied
+      let status = "applied"
+      let reason: string | null = null
+      try {
+        reason = await this.applyEvent(engine, trx, next)
+      } catch (e) {
+        if (!(e instanceof RulesError)) throw e
+        status = e.code === "duplicate" ? "applied" : "rejected"
+        reason = e.message
+        if (status === "rejected") this.logger_.warn(`medusa-rewards: ${next.key} rejected: ${e.message}`)
+      }
+      await trx.raw(`update rewards_event set status = ?, reason = ?, applied_at = now(), updated_at = now() where id = ?`, [
+        status,
+        reason,
+        next.id,
+      ])
+      applied++
+    }
+  }
+
+  /** One event through the engine. Returns a note worth keeping (e.g. a dropped referral). */
+  private async applyEvent(engine: RewardsEngine, trx: Knex.Transaction, event: Row): Promise<string | null> {
+    const p = event.payload as Row
+    const day: string = event.day
+    switch (event.kind as "join" | "order" | "refund") {
+      case "join": {
+        let referrerId: string | null = p.referrerId ?? null
+        let note: string | null = null
+        if (!referrerId && p.referralCode) {
+          const [ref] = (
+            await trx.raw(`select customer_id from rewards_member where referral_code = ? and deleted_at is null`, [
+              normalizeCode(p.referralCode),
+            ])
+          ).rows
+          if (ref) referrerId = ref.customer_id
+          else note = `referral_code: ${p.referralCode} is not a member's referral code; joined without a referrer`
+        }
+        await engine.join({ memberId: p.customerId, referrerId, day })
+        return note
+      }
+      case "order": {
+        const member = (await trx.raw(`select 1 from rewards_member where customer_id = ? and deleted_at is null`, [p.customerId]))
+          .rows[0]
+        // a buyer who never joined (a guest, or a customer from before the program) joins now
+        if (!member) await engine.join({ memberId: p.customerId, referrerId: null, day })
+        await engine.placeOrder({ orderId: p.orderId, memberId: p.customerId, amount: new Dec(p.amount), day })
+        return null
+      }
+      case "refund": {
+        const [order] = (
+          await trx.raw(
+            `select amount::text as amount, (refunded_before + refunded_after)::text as refunded
+               from rewards_order where order_id = ? and deleted_at is null`,
+            [p.orderId]
+          )
+        ).rows
+        if (!order) {
+          throw new RulesError("order", `${p.orderId} has no rewards (never recorded, or skipped)`, "invalid")
+        }
+        const share = new Dec(p.refundedShare)
+        if (share.lt(0) || share.gt(1)) throw new RulesError("refundedShare", "must lie in [0, 1]", "invalid")
+        const scale = (await this.configVersions()).at(-1)!.config.scale
+        if (share.gte(1)) {
+          await engine.refund({ orderId: p.orderId, refundId: p.refundId, day })
+          return null
+        }
+        // cumulative: the order's refunds reach floor(E × share) (RULES.md §1.5, §1.6)
+        const target = new Dec(order.amount).times(share).toDecimalPlaces(scale, Dec.ROUND_DOWN)
+        const amount = Dec.max(0, target.minus(order.refunded))
+        await engine.refund({ orderId: p.orderId, refundId: p.refundId, amount, day })
+        return null
+      }
+    }
+  }
+
+  // ---- the daily close ----
+
+  /**
+   * Closes every finished, unclosed business day before today, in date order (RULES.md §1.3,
+   * §6), applying after each close the events that waited for it. Returns the days closed.
+   * Calls in one process run one after another.
+   */
+  async closeDueDays(): Promise<string[]> {
+    const run = this.closing_.then(() => this.closeDueDaysNow())
+    this.closing_ = run.catch(() => undefined)
+    return run
+  }
+
+  private async closeDueDaysNow(): Promise<string[]> {
+    await this.startProgram()
+    const closed: string[] = []
+    for (;;) {
+      const today = await this.today()
+      const program = await readProgram(this.knex())
+      const open = openDayOf(program)
+      if (open === null || open >= today) return closed
+      const engine = await this.engine()
+      await engine.closeDay(open)
+      closed.push(open)
+      await this.knex().transaction(async (trx) => {
+        await lockProgram(trx)
+        await this.applyQueued(trx)
+      })
+    }
+  }
+
+  // ---- reads ----
+
+  /** A member by customer id, with its referral code (null if the customer never joined). */
+  async getMemberByCustomerId(customerId: string): Promise<Row | null> {
+    const [m] = (await this.knex().raw(`select * from rewards_member where customer_id = ? and deleted_at is null`, [customerId]))
+      .rows
+    return m ?? null
+  }
+
+  /** Balances of an account as decimals (weight in whole units), asset → amount. */
+  async getAccountBalances(account: string): Promise<Record<string, string>> {
+    const scale = await this.scale()
+    const out: Record<string, string> = {}
+    const list = (
+      await this.knex().raw(`select asset, amount::text as amount from rewards_balance where account = ? and deleted_at is null`, [
+        account,
+      ])
+    ).rows as Row[]
+    for (const r of list) out[r.asset] = r.asset === "WEIGHT" ? r.amount : fromAtoms(BigInt(r.amount), scale).toFixed()
+    return out
+  }
+
+  /** The program's decimals (fixed when it started). */
+  async scale(): Promise<number> {
+    await this.startProgram()
+    return (await readProgram(this.knex())).scale
+  }
+
+  /**
+   * RULES.md §1.8 on the live tables: recomputes every balance from the transfers and checks
+   * the invariants with the engine's own audit. Reads the ledger into memory (a streamed
+   * audit for very large ledgers is the audit command's).
+   */
+  async audit(): Promise<AuditResult> {
+    const versions = await this.configVersions()
+    const knex = this.knex()
+    const transfers = (
+      await knex.raw(
+        `select b.id as batch, b.key, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason
+           from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id
+          order by b.id, t.id`
+      )
+    ).rows as Row[]
+    const balances = (await knex.raw(`select account, asset, amount::text as amount from rewards_balance where deleted_at is null`))
+      .rows as Row[]
+    const tranches = (await knex.raw(`select * from rewards_tranche where deleted_at is null order by seq`)).rows as Row[]
+    const program = await readProgram(knex)
+    const reader: LedgerReader = {
+      *transfers() {
+        for (const t of transfers) {
+          yield { batch: t.batch, batchKey: t.key, asset: t.asset, debit: t.debit, credit: t.credit, amount: BigInt(t.amount), reason: t.reason }
+        }
+      },
+      *cachedBalances() {
+        for (const b of balances) yield { account: b.account, asset: b.asset, balance: BigInt(b.amount) }
+      },
+      *allTranches() {
+        for (const t of tranches) yield trancheFromRow(t)
+      },
+      recordedPrice: () => program.growthPrice,
+    }
+    return audit(reader, versions[0].config.schemes.growth.initialPrice)
+  }
+
+  /** What the program holds and owes, for the demo and a quick look (decimal strings). */
+  async getSummary(): Promise<RewardsSummary> {
+    await this.startProgram()
+    const knex = this.knex()
+    const program = await readProgram(knex)
+    const scale = program.scale
+    const dec = (atoms: string | null | undefined) => fromAtoms(BigInt(atoms ?? "0"), scale).toFixed()
+    const sys = async (account: string, asset: string) =>
+      (
+        await knex.raw(`select amount::text as amount from rewards_balance where account = ? and asset = ? and deleted_at is null`, [
+          account,
+          asset,
+        ])
+      ).rows[0]?.amount ?? "0"
+    const byReason = async (reasons: string[]) =>
+      (await knex.raw(`select coalesce(sum(amount), 0)::text as total from rewards_transfer where reason = any(?::text[])`, [reasons]))
+        .rows[0].total as string
+    const memberSum = async (asset: string) =>
+      (
+        await knex.raw(
+          `select coalesce(sum(amount), 0)::text as total from rewards_balance
+            where asset = ? and account like 'm:%' and deleted_at is null`,
+          [asset]
+        )
+      ).rows[0].total as string
+    const count = async (table: string) =>
+      Number((await knex.raw(`select count(*)::int as n from ${table} where deleted_at is null`)).rows[0].n)
+    const issued = -BigInt(await sys(SYSTEM.issuance, "GROWTH"))
+    const burned = BigInt(await sys(SYSTEM.burned, "GROWTH"))
+    return {
+      members: await count("rewards_member"),
+      orders: await count("rewards_order"),
+      openDay: openDayOf(program),
+      lastClosedDay: program.lastClosedDay,
+      growth: {
+        pool: dec(await sys(SYSTEM.growthPool, "MONEY")),
+        supply: fromAtoms(issued - burned, scale).toFixed(),
+        price: program.growthPrice.toFixed(),
+      },
+      cycle: { pool: dec(await sys(SYSTEM.cyclePool, "MONEY")), paid: dec(await byReason(["cycle.payout"])) },
+      release: {
+        locked: dec(await memberSum("POINTS_LOCKED")),
+        released: dec(await byReason(["release.base.points", "release.acceleration.points"])),
+      },
+      credit: dec(await memberSum("CREDIT")),
+    }
+  }
+}
+
+// ---- helpers ----
+
+interface ProgramRow {
+  scale: number
+  firstDay: string | null
+  lastClosedDay: string | null
+  growthPrice: Dec
+}
+
+async function readProgram(db: Knex | Knex.Transaction, forUpdate = false): Promise<ProgramRow> {
+  const [p] = (
+    await db.raw(
+      `select scale, first_day, last_closed_day, growth_price::text as growth_price
+         from rewards_program where deleted_at is null ${forUpdate ? "for update" : ""}`
+    )
+  ).rows as Row[]
+  if (!p) throw new Error("the rewards program has not been started")
+  return { scale: p.scale, firstDay: p.first_day, lastClosedDay: p.last_closed_day, growthPrice: new Dec(p.growth_price) }
+}
+
+/** Takes the program lock: every writer of the rewards tables takes it first. */
+function lockProgram(trx: Knex.Transaction): Promise<ProgramRow> {
+  return readProgram(trx, true)
+}
+
+function decimalField(field: string, value: unknown): Dec {
+  try {
+    const d = new Dec(value as string)
+    if (d.isFinite()) return d
+  } catch {
+    // reported below
+  }
+  throw new MedusaError(MedusaError.Types.INVALID_DATA, `${field}: must be a decimal number`)
+}
+
+function toEvent(r: Row): Omit<RecordedEvent, "duplicate"> {
+  return { id: Number(r.id), key: r.key, kind: r.kind, day: r.day, status: r.status, reason: r.reason ?? null }
+}
+
+/** Codes are shown upper-case; a shopper may type them in any case, with spaces. */
+export function normalizeCode(code: string): string {
+  return String(code).replace(/\s+/g, "").toUpperCase()
+}
+
+function newId(prefix: string): string {
+  return generateEntityId(undefined, prefix)
+}

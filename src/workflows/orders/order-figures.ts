@@ -1,0 +1,101 @@
+import { MathBN } from "@medusajs/framework/utils"
+
+/** Fields of an order that RULES.md §1.2 and §1.5 read. */
+export const ORDER_FIGURE_FIELDS = [
+  "id",
+  "status",
+  "customer_id",
+  "currency_code",
+  "total",
+  "item_total",
+  "item_tax_total",
+  "credit_lines.amount",
+  "credit_lines.reference",
+  "items.quantity",
+  "items.total",
+  "items.tax_total",
+  "items.detail.return_received_quantity",
+  "payment_collections.payments.amount",
+  "payment_collections.payments.refunds.id",
+  "payment_collections.payments.refunds.amount",
+  "payment_collections.payments.refunds.created_at",
+]
+
+/** Credit-line references under which the plugin pays with stable credit and released points. */
+export const CREDIT_LINE_REFERENCE = { credit: "medusa-rewards:credit", points: "medusa-rewards:points" } as const
+
+type Row = Record<string, any>
+
+/** A Medusa amount (BigNumber, raw value or number) as an exact decimal string. */
+function amount(value: unknown): string {
+  if (value === null || value === undefined) return "0"
+  return MathBN.convert(value as any).toFixed()
+}
+
+const sum = (values: unknown[]) => values.reduce<string>((acc, v) => MathBN.add(acc, amount(v)).toFixed(), "0")
+
+export interface OrderFiguresInput {
+  orderId: string
+  customerId: string | null
+  currencyCode: string
+  /** Line items after discounts, net of tax (RULES.md §1.2), decimal string. */
+  items: string
+  /** The order total before credit and points payments. */
+  total: string
+  creditUsed: string
+  pointsUsed: string
+  /** Share of the order undone so far by refunds, returns or cancellation (RULES.md §1.5), 0–1. */
+  refundedShare: string
+  /** The newest refund's id, which names a refund event (null when there is none). */
+  latestRefundId: string | null
+  canceled: boolean
+}
+
+/**
+ * Reads an order (as Query returns it with {@link ORDER_FIGURE_FIELDS}) into the figures of
+ * RULES.md §1.2 and the share of it undone so far (§1.5): the larger of the refunded share of
+ * what was paid and the returned share of the items, 1 for a canceled order. Refund credit
+ * lines Medusa adds for a partial refund are not credit payments.
+ */
+export function orderFigures(order: Row): OrderFiguresInput {
+  const lines = (order.credit_lines ?? []) as Row[]
+  const creditUsed = sum(lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.credit).map((l) => l.amount))
+  const pointsUsed = sum(lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.points).map((l) => l.amount))
+  const items = MathBN.sub(amount(order.item_total), amount(order.item_tax_total)).toFixed()
+  const payments = ((order.payment_collections ?? []) as Row[]).flatMap((pc) => (pc.payments ?? []) as Row[])
+  const refunds = payments.flatMap((p) => (p.refunds ?? []) as Row[])
+  const paid = sum(payments.map((p) => p.amount))
+  const refunded = sum(refunds.map((r) => r.amount))
+  let share = MathBN.gt(paid, 0) ? MathBN.div(refunded, paid) : MathBN.convert(0)
+  // returns received: the returned items' share of the items
+  let returned = MathBN.convert(0)
+  for (const item of (order.items ?? []) as Row[]) {
+    const qty = MathBN.convert(amount(item.quantity))
+    const back = MathBN.convert(amount(item.detail?.return_received_quantity))
+    if (MathBN.gt(qty, 0) && MathBN.gt(back, 0)) {
+      const net = MathBN.sub(amount(item.total), amount(item.tax_total))
+      returned = MathBN.add(returned, MathBN.div(MathBN.mult(net, back), qty))
+    }
+  }
+  if (MathBN.gt(items, 0)) {
+    const returnedShare = MathBN.div(returned, items)
+    if (MathBN.gt(returnedShare, share)) share = returnedShare
+  }
+  const canceled = order.status === "canceled"
+  if (canceled || MathBN.gt(share, 1)) share = MathBN.convert(1)
+  const latest = [...refunds].sort((a, b) =>
+    String(a.created_at) === String(b.created_at) ? (a.id < b.id ? -1 : 1) : new Date(a.created_at) < new Date(b.created_at) ? -1 : 1
+  ).at(-1)
+  return {
+    orderId: order.id,
+    customerId: order.customer_id ?? null,
+    currencyCode: order.currency_code,
+    items,
+    total: MathBN.add(amount(order.total), MathBN.add(creditUsed, pointsUsed)).toFixed(),
+    creditUsed,
+    pointsUsed,
+    refundedShare: share.toFixed(),
+    latestRefundId: latest?.id ?? null,
+    canceled,
+  }
+}
