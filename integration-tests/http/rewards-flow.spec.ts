@@ -240,6 +240,55 @@ medusaIntegrationTestRunner({
       expect((await rewards.audit()).violations).toEqual([])
     })
 
+    it("holds orders for the pending window and queues events of a later day until the open day is closed", async () => {
+      // RULES.md §1.4 with pendingDays 1, and §1.3 strict day order
+      const pending = { ...PROGRAM, pendingDays: 1 }
+      const saved = await rewards.saveConfigVersion(pending, { createdBy: "test" })
+      expect(saved).toEqual(expect.objectContaining({ version: 2, effectiveFrom: null }))
+
+      setDay(DAY1)
+      const a = await join()
+      const o1 = await buy(a.id, 6)
+      const [held] = await rowsOf(container, `select status, matures_on from rewards_order where order_id = ?`, [o1])
+      expect(held).toEqual({ status: "pending", matures_on: DAY2 })
+      expect(await rowsOf(container, `select key from rewards_transfer_batch where key = ?`, [`order:${o1}:award`])).toEqual([])
+
+      // the store was down for a day: DAY1 and DAY2 are still open when DAY3's events arrive
+      setDay(DAY3)
+      const b = await join({ referral_code: (await rewards.getMemberByCustomerId(a.id))!.referral_code })
+      const o2 = await buy(b.id, 3)
+      const queued = await rowsOf(container, `select key, status, day from rewards_event where day = ? order by id`, [DAY3])
+      expect(queued).toEqual([
+        { key: `customer:${b.id}:join`, status: "queued", day: DAY3 },
+        { key: `order:${o2}:placed`, status: "queued", day: DAY3 },
+      ])
+      expect(await rewards.getMemberByCustomerId(b.id)).toBeNull()
+
+      expect(await rewards.closeDueDays()).toEqual([DAY1, DAY2])
+      const applied = await rowsOf(container, `select status from rewards_event where day = ?`, [DAY3])
+      expect(applied.map((e) => e.status)).toEqual(["applied", "applied"])
+      const [matured] = await rowsOf(container, `select status from rewards_order where order_id = ?`, [o1])
+      expect(matured.status).toBe("matured")
+
+      const expected = simulate({
+        program: pending,
+        events: [
+          { type: "join", day: DAY1, member: a.id, referrer: null },
+          { type: "order", day: DAY1, id: o1, member: a.id, amount: "600" },
+          { type: "closeDay", day: DAY1 },
+          { type: "closeDay", day: DAY2 },
+          { type: "join", day: DAY3, member: b.id, referrer: a.id },
+          { type: "order", day: DAY3, id: o2, member: b.id, amount: "300" },
+        ],
+      })
+      for (const id of [a.id, b.id]) {
+        const { level, starLevel, ...balances } = expected.members[id]
+        expect({ id, ...(norm(await memberBalances(rewards, id)) as Row) }).toEqual({ id, ...(norm(balances) as Row) })
+      }
+      expect(Number(expected.members[a.id].growth)).toBeGreaterThan(0)
+      expect((await rewards.audit()).violations).toEqual([])
+    })
+
     it("records bad input with its reason and writes nothing for it", async () => {
       setDay(DAY1)
       const buyer = await join({ referral_code: "NOSUCHCODE" })

@@ -3,7 +3,7 @@ import type { Logger } from "@medusajs/framework/types"
 import { MedusaError, MedusaService, generateEntityId } from "@medusajs/framework/utils"
 import { type ProgramConfig, ConfigError, defaultProgramConfig, parseProgramConfig, serializeProgramConfig } from "../../engine/config"
 import { Dec, fromAtoms } from "../../engine/decimal"
-import { openDayOf } from "../../engine/days"
+import { nextDay, openDayOf } from "../../engine/days"
 import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine/engine"
 import { type AuditResult, type LedgerReader, audit } from "../../engine/audit"
 import { eligibleAmount } from "../../engine/eligible"
@@ -91,8 +91,8 @@ export default class RewardsModuleService extends MedusaService({
   }
 
   /** Today's business day in the program's time zone (RULES.md §1.3). */
-  async today(): Promise<string> {
-    const versions = await this.configVersions()
+  async today(versions?: ConfigVersion[]): Promise<string> {
+    versions ??= await this.configVersions()
     // the time zone of the newest version: a zone change applies from the day it is saved
     const latest = versions[versions.length - 1]
     return businessDayOf(this.clock_(), latest.config.timezone)
@@ -149,10 +149,52 @@ export default class RewardsModuleService extends MedusaService({
     }))
   }
 
-  /** An engine over the database (or over `trx`, whose program lock the caller holds). */
-  protected async engine(trx?: Knex.Transaction): Promise<RewardsEngine> {
+  /**
+   * Saves a configuration as a new version (RULES.md §7, §1.9). It governs from the next
+   * business day (the day after today or the open day, whichever is later), or from the
+   * start while the program has had no event. The program's `scale` is fixed: stored amounts
+   * are atoms of it. Invalid input is refused with `<field>: <rule>` and saves nothing.
+   */
+  async saveConfigVersion(input: unknown, by: { createdBy?: string; note?: string } = {}): Promise<ConfigVersion> {
+    let config: ProgramConfig
+    try {
+      config = parseProgramConfig(input)
+    } catch (e) {
+      if (e instanceof ConfigError) throw new MedusaError(MedusaError.Types.INVALID_DATA, e.message)
+      throw e
+    }
+    await this.startProgram()
+    const today = await this.today()
+    return this.knex().transaction(async (trx) => {
+      const program = await lockProgram(trx)
+      if (config.scale !== program.scale) {
+        throw new MedusaError(
+          MedusaError.Types.INVALID_DATA,
+          `scale: cannot change from ${program.scale} once the program has started (stored amounts are kept at that scale)`
+        )
+      }
+      const open = openDayOf(program)
+      const effectiveFrom = open === null ? null : nextDay(open > today ? open : today)
+      const [{ version }] = (
+        await trx.raw(`select coalesce(max(version), 0) + 1 as version from rewards_config_version where deleted_at is null`)
+      ).rows
+      await trx.raw(
+        `insert into rewards_config_version (id, version, effective_from, config, created_by, note)
+         values (?, ?, ?, ?::jsonb, ?, ?)`,
+        [newId("rwcfg"), version, effectiveFrom, JSON.stringify(serializeProgramConfig(config)), by.createdBy ?? null, by.note ?? null]
+      )
+      return { version, effectiveFrom, config }
+    })
+  }
+
+  /**
+   * An engine over the database (or over `trx`, whose program lock the caller holds). The
+   * versions are read before any transaction opens: a transaction never waits for a second
+   * pool connection (under load that wait would exhaust the pool).
+   */
+  protected engine(versions: ConfigVersion[], trx?: Knex.Transaction): RewardsEngine {
     const store = trx ? PostgresRewardsStore.within(trx) : new PostgresRewardsStore(this.knex())
-    return new RewardsEngine(store, await this.configVersions(), { dayBatchSize: this.options_.dayBatchSize })
+    return new RewardsEngine(store, versions, { dayBatchSize: this.options_.dayBatchSize })
   }
 
   // ---- the inbox: store events ----
@@ -169,7 +211,7 @@ export default class RewardsModuleService extends MedusaService({
    */
   async recordOrder(input: OrderEventInput): Promise<RecordedEvent> {
     const versions = await this.configVersions()
-    const today = await this.today()
+    const today = await this.today(versions)
     const cfg = configVersionAt(versions, today).config
     const f = input.figures
     const figures = {
@@ -211,8 +253,8 @@ export default class RewardsModuleService extends MedusaService({
     payload: Row,
     skipReason: string | null = null
   ): Promise<RecordedEvent> {
-    await this.startProgram()
-    const today = await this.today()
+    const versions = await this.configVersions()
+    const today = await this.today(versions)
     return this.knex().transaction(async (trx) => {
       const program = await lockProgram(trx)
       const open = openDayOf(program)
@@ -228,15 +270,15 @@ export default class RewardsModuleService extends MedusaService({
         const [prior] = (await trx.raw(`select * from rewards_event where key = ? and deleted_at is null`, [key])).rows
         return { ...toEvent(prior), duplicate: true }
       }
-      await this.applyQueued(trx)
+      await this.applyQueued(trx, versions)
       const [now] = (await trx.raw(`select * from rewards_event where id = ?`, [inserted.rows[0].id])).rows
       return { ...toEvent(now), duplicate: false }
     })
   }
 
   /** Applies queued events of open days in recording order; the caller holds the program lock. */
-  protected async applyQueued(trx: Knex.Transaction): Promise<number> {
-    const engine = await this.engine(trx)
+  protected async applyQueued(trx: Knex.Transaction, versions: ConfigVersion[]): Promise<number> {
+    const engine = this.engine(versions, trx)
     let applied = 0
     for (;;) {
       const program = await readProgram(trx)
@@ -252,7 +294,7 @@ export default class RewardsModuleService extends MedusaService({
       let status = "applied"
       let reason: string | null = null
       try {
-        reason = await this.applyEvent(engine, trx, next)
+        reason = await this.applyEvent(engine, trx, next, program.scale)
       } catch (e) {
         if (!(e instanceof RulesError)) throw e
         status = e.code === "duplicate" ? "applied" : "rejected"
@@ -269,7 +311,7 @@ export default class RewardsModuleService extends MedusaService({
   }
 
   /** One event through the engine. Returns a note worth keeping (e.g. a dropped referral). */
-  private async applyEvent(engine: RewardsEngine, trx: Knex.Transaction, event: Row): Promise<string | null> {
+  private async applyEvent(engine: RewardsEngine, trx: Knex.Transaction, event: Row, scale: number): Promise<string | null> {
     const p = event.payload as Row
     const day: string = event.day
     switch (event.kind as "join" | "order" | "refund") {
@@ -309,7 +351,6 @@ export default class RewardsModuleService extends MedusaService({
         }
         const share = new Dec(p.refundedShare)
         if (share.lt(0) || share.gt(1)) throw new RulesError("refundedShare", "must lie in [0, 1]", "invalid")
-        const scale = (await this.configVersions()).at(-1)!.config.scale
         if (share.gte(1)) {
           await engine.refund({ orderId: p.orderId, refundId: p.refundId, day })
           return null
@@ -340,16 +381,16 @@ export default class RewardsModuleService extends MedusaService({
     await this.startProgram()
     const closed: string[] = []
     for (;;) {
-      const today = await this.today()
+      const versions = await this.configVersions()
+      const today = await this.today(versions)
       const program = await readProgram(this.knex())
       const open = openDayOf(program)
       if (open === null || open >= today) return closed
-      const engine = await this.engine()
-      await engine.closeDay(open)
+      await this.engine(versions).closeDay(open)
       closed.push(open)
       await this.knex().transaction(async (trx) => {
         await lockProgram(trx)
-        await this.applyQueued(trx)
+        await this.applyQueued(trx, versions)
       })
     }
   }
