@@ -13,7 +13,7 @@ import path from "node:path"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
-import { fromAtoms } from "../../src/engine/decimal"
+import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
@@ -286,6 +286,47 @@ medusaIntegrationTestRunner({
         expect({ id, ...(norm(await memberBalances(rewards, id)) as Row) }).toEqual({ id, ...(norm(balances) as Row) })
       }
       expect(Number(expected.members[a.id].growth)).toBeGreaterThan(0)
+      expect((await rewards.audit()).violations).toEqual([])
+    })
+
+    it("quotes a sell-back with the engine itself, then applies exactly the quote; refuses what the rules refuse", async () => {
+      setDay(DAY1)
+      const a = await join()
+      await buy(a.id, 6)
+      const held = (await rewards.getAccountBalances(`m:${a.id}`)).GROWTH
+      expect(Number(held)).toBeGreaterThan(0)
+      const count = async () => (await rowsOf(container, `select count(*)::int as n from rewards_transfer`))[0].n
+
+      const before = await count()
+      const quote = await rewards.sellGrowthPoints({ customerId: a.id, points: "10", requestId: "q1" }, { dryRun: true })
+      expect(await count()).toBe(before) // a quote writes nothing
+      expect(quote.transfers.map((t) => t.reason)).toEqual(expect.arrayContaining(["growth.sell", "growth.sell.proceeds"]))
+      const sold = await rewards.sellGrowthPoints({ customerId: a.id, points: "10", requestId: "s1" })
+      expect(sold.result).toBe(quote.result)
+      expect(sold.transfers).toEqual(quote.transfers)
+      expect(Number(sold.result)).toBeGreaterThan(0)
+      await expect(rewards.sellGrowthPoints({ customerId: a.id, points: "10", requestId: "s1" })).rejects.toThrow(
+        "sell:s1 was already applied"
+      )
+
+      const afterSell = await count()
+      await expect(rewards.sellGrowthPoints({ customerId: a.id, points: "1000000" })).rejects.toThrow(
+        "points: 1000000 is more than the member holds"
+      )
+      await expect(
+        rewards.adjustBalance({ customerId: a.id, asset: "CREDIT", amount: "-1000000", reason: "test", adminId: "user_1" })
+      ).rejects.toThrow("amount: would make the CREDIT balance negative")
+      await expect(rewards.adjustBalance({ customerId: a.id, asset: "CREDIT", amount: "5", reason: " " })).rejects.toThrow(
+        "reason: is required"
+      )
+      expect(await count()).toBe(afterSell)
+
+      const credit = new Dec((await rewards.getAccountBalances(`m:${a.id}`)).CREDIT ?? "0")
+      expect(credit.toFixed()).toBe(sold.result) // the proceeds of §2.3 are stable credit
+      await rewards.adjustBalance({ customerId: a.id, asset: "CREDIT", amount: "5", reason: "goodwill", adminId: "user_1" })
+      expect((await rewards.getAccountBalances(`m:${a.id}`)).CREDIT).toBe(credit.plus(5).toFixed())
+      const [batch] = await rowsOf(container, `select source from rewards_transfer_batch where key like 'adjust:%'`)
+      expect(batch.source).toBe("user_1")
       expect((await rewards.audit()).violations).toEqual([])
     })
 

@@ -23,6 +23,10 @@ import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
 import { PostgresRewardsStore, trancheFromRow } from "./postgres-store"
 import type {
+  AdjustBalanceInput,
+  MemberPointsInput,
+  OperationResult,
+  TransferView,
   RecordedEvent,
   RefundEventInput,
   JoinEventInput,
@@ -364,6 +368,103 @@ export default class RewardsModuleService extends MedusaService({
     }
   }
 
+  // ---- member and admin operations ----
+
+  /**
+   * Runs one engine operation now, on the open business day (a request made while the job has
+   * not yet closed yesterday counts on the open day), in one transaction under the program
+   * lock. `dryRun` computes the operation with the same engine code and rolls it back: a quote
+   * is exactly what the confirmed request will do if nothing changes in between. A rule refusal
+   * becomes a 400 naming the field, and writes nothing.
+   */
+  protected async operate<T>(
+    key: (day: string) => string | null,
+    fn: (engine: RewardsEngine, day: string) => Promise<T>,
+    options: { dryRun?: boolean } = {}
+  ): Promise<OperationResult<T>> {
+    const versions = await this.configVersions()
+    const today = await this.today(versions)
+    const rollback = Symbol("dry run")
+    let outcome: OperationResult<T> | undefined
+    try {
+      await this.knex().transaction(async (trx) => {
+        const program = await lockProgram(trx)
+        const open = openDayOf(program)
+        const day = open !== null && open < today ? open : today
+        const engine = this.engine(versions, trx)
+        let result: T
+        try {
+          result = await fn(engine, day)
+        } catch (e) {
+          if (e instanceof RulesError) {
+            throw new MedusaError(
+              e.code === "duplicate" ? MedusaError.Types.DUPLICATE_ERROR : MedusaError.Types.INVALID_DATA,
+              e.message
+            )
+          }
+          throw e
+        }
+        const batchKey = key(day)
+        const transfers = batchKey ? await batchTransfers(trx, batchKey, program.scale) : []
+        outcome = { day, result, transfers }
+        if (options.dryRun) throw rollback
+      })
+    } catch (e) {
+      if (e !== rollback) throw e
+    }
+    return outcome!
+  }
+
+  /** RULES.md §2.3: sells growth points back at the current price; returns the proceeds. */
+  async sellGrowthPoints(input: MemberPointsInput, options: { dryRun?: boolean } = {}) {
+    const requestId = input.requestId ?? newId("rwsell")
+    return this.operate(
+      () => `sell:${requestId}`,
+      async (engine, day) => {
+        const proceeds = await engine.sell({ memberId: input.customerId, points: decimalField("points", input.points), day, requestId })
+        return this.amount(proceeds, engine, day)
+      },
+      options
+    )
+  }
+
+  /** RULES.md §2.5: converts growth points into stable credit; returns the credit. */
+  async convertGrowthPoints(input: MemberPointsInput, options: { dryRun?: boolean } = {}) {
+    const requestId = input.requestId ?? newId("rwconv")
+    return this.operate(
+      () => `convert:${requestId}`,
+      async (engine, day) => {
+        const credit = await engine.convert({ memberId: input.customerId, points: decimalField("points", input.points), day, requestId })
+        return this.amount(credit, engine, day)
+      },
+      options
+    )
+  }
+
+  /** RULES.md §5: an admin adjustment of one balance, with a required reason and the admin's id. */
+  async adjustBalance(input: AdjustBalanceInput) {
+    const requestId = input.requestId ?? newId("rwadj")
+    return this.operate(
+      () => `adjust:${requestId}`,
+      async (engine, day) => {
+        await engine.adjust({
+          memberId: input.customerId,
+          asset: input.asset,
+          amount: decimalField("amount", input.amount),
+          reason: input.reason,
+          day,
+          adminId: input.adminId,
+          requestId,
+        })
+        return requestId
+      }
+    )
+  }
+
+  private amount(atoms: bigint, engine: RewardsEngine, day: string): string {
+    return fromAtoms(atoms, engine.configAt(day).config.scale).toFixed()
+  }
+
   // ---- the daily close ----
 
   /**
@@ -531,6 +632,25 @@ async function readProgram(db: Knex | Knex.Transaction, forUpdate = false): Prom
 /** Takes the program lock: every writer of the rewards tables takes it first. */
 function lockProgram(trx: Knex.Transaction): Promise<ProgramRow> {
   return readProgram(trx, true)
+}
+
+/** The transfers a batch wrote, as decimals (weight in whole units). */
+async function batchTransfers(trx: Knex.Transaction, key: string, scale: number): Promise<TransferView[]> {
+  const list = (
+    await trx.raw(
+      `select t.asset, t.debit, t.credit, t.amount::text as amount, t.reason
+         from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id
+        where b.key = ? order by t.id`,
+      [key]
+    )
+  ).rows as Row[]
+  return list.map((t) => ({
+    asset: t.asset,
+    debit: t.debit,
+    credit: t.credit,
+    amount: t.asset === "WEIGHT" ? t.amount : fromAtoms(BigInt(t.amount), scale).toFixed(),
+    reason: t.reason,
+  }))
 }
 
 function decimalField(field: string, value: unknown): Dec {

@@ -60,3 +60,38 @@ export interface RewardsSummary {
   release: { locked: string; released: string }
   credit: string
 }
+
+export interface MemberPointsInput {
+  customerId: string
+  /** Growth points, a decimal string. */
+  points: string
+  /** The request's own id (idempotency); generated when omitted. */
+  requestId?: string
+}
+
+export interface AdjustBalanceInput {
+  customerId: string
+  asset: "CREDIT" | "POINTS" | "QUOTA" | "WEIGHT" | "GROWTH"
+  /** Signed decimal string. */
+  amount: string
+  reason: string
+  adminId?: string
+  requestId?: string
+}
+
+/** A ledger transfer as the API shows it: decimals (weight in whole units). */
+export interface TransferView {
+  asset: string
+  debit: string
+  credit: string
+  amount: string
+  reason: string
+}
+
+export interface OperationResult<T> {
+  /** Business day the operation counted on. */
+  day: string
+  result: T
+  /** What it wrote (or, for a dry run, would write). */
+  transfers: TransferView[]
+}
