@@ -60,6 +60,9 @@ export class Migration20261125162302 extends Migration {
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_tranche_member_id_seq" ON "rewards_tranche" ("member_id", "seq") WHERE deleted_at IS NULL;`);
 
     this.addSql(`create table if not exists "rewards_transfer" ("id" serial primary key, "batch_id" integer not null, "day" text not null, "asset" text not null, "debit" text not null, "credit" text not null, "amount" numeric not null, "reason" text not null, "raw_amount" jsonb not null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null);`);
+    // a ledger outgrows int4: a million members write ~5 M transfers a day (DML's autoincrement is serial)
+    this.addSql(`alter table "rewards_transfer" alter column "id" type bigint;`);
+    this.addSql(`alter sequence if exists "rewards_transfer_id_seq" as bigint;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_transfer_deleted_at" ON "rewards_transfer" ("deleted_at") WHERE deleted_at IS NULL;`);
     this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_transfer_batch_id" ON "rewards_transfer" ("batch_id") WHERE deleted_at IS NULL;`);
 
