@@ -1,0 +1,25 @@
+import type { LoaderOptions } from "@medusajs/framework/types"
+import { MedusaError } from "@medusajs/framework/utils"
+import { ConfigError, parseProgramConfig } from "../../../engine/config"
+import type { RewardsModuleOptions } from "../types"
+
+/**
+ * Validates the plugin options when the store starts, so a wrong initial program stops the
+ * store with the field and the rule instead of failing on the first order.
+ */
+export default async function validateOptionsLoader({ options }: LoaderOptions<RewardsModuleOptions>): Promise<void> {
+  if (options?.program !== undefined) {
+    try {
+      parseProgramConfig(options.program)
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        throw new MedusaError(MedusaError.Types.INVALID_DATA, `medusa-rewards plugin option program.${e.message}`)
+      }
+      throw e
+    }
+  }
+  const size = options?.dayBatchSize
+  if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
+    throw new MedusaError(MedusaError.Types.INVALID_DATA, "medusa-rewards plugin option dayBatchSize: must be an integer ≥ 1")
+  }
+}
