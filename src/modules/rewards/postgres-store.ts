@@ -294,6 +294,27 @@ class PostgresStoreTx implements StoreTx {
     }
     if (change.program) await this.saveProgram(change.program)
     if (change.dayRun) await this.saveDayRun(change.dayRun)
+    if (change.reparent) await this.reparent(change.reparent)
+  }
+
+  /** Commit.reparent: the member's new referrer; its whole subtree's depth shifts in one statement. */
+  private async reparent(r: NonNullable<Commit["reparent"]>): Promise<void> {
+    if (r.depthDelta !== 0) {
+      await this.q(
+        `with recursive sub as (
+           select customer_id from rewards_member where customer_id = ? and ${LIVE}
+           union all
+           select m.customer_id from rewards_member m join sub on m.referrer_id = sub.customer_id where m.${LIVE}
+         )
+         update rewards_member set depth = depth + ?, updated_at = now()
+          where customer_id in (select customer_id from sub) and ${LIVE}`,
+        [r.memberId, r.depthDelta]
+      )
+    }
+    await this.q(`update rewards_member set referrer_id = ?, updated_at = now() where customer_id = ? and ${LIVE}`, [
+      r.referrerId,
+      r.memberId,
+    ])
   }
 
   private async appendBatch(b: NonNullable<Commit["batch"]>): Promise<void> {

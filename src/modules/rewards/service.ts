@@ -3,7 +3,7 @@ import type { Logger } from "@medusajs/framework/types"
 import { MedusaError, MedusaService, generateEntityId } from "@medusajs/framework/utils"
 import { type ProgramConfig, ConfigError, defaultProgramConfig, parseProgramConfig, serializeProgramConfig } from "../../engine/config"
 import { Dec, fromAtoms } from "../../engine/decimal"
-import { nextDay, openDayOf } from "../../engine/days"
+import { addDays, nextDay, openDayOf } from "../../engine/days"
 import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine/engine"
 import { type AuditResult, type LedgerReader, audit } from "../../engine/audit"
 import { eligibleAmount } from "../../engine/eligible"
@@ -23,6 +23,8 @@ import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
 import { PostgresRewardsStore, trancheFromRow } from "./postgres-store"
 import type {
+  DayRunsView,
+  ImportItem,
   AdjustBalanceInput,
   MemberPointsInput,
   OperationResult,
@@ -41,6 +43,9 @@ type InjectedDependencies = {
 }
 
 type Row = Record<string, any>
+
+/** Local time after midnight when the previous business day is due for its close. */
+const DEFAULT_CLOSE_AT = "00:05"
 
 /**
  * The rewards module: the program's state in PostgreSQL and the operations Medusa's
@@ -461,6 +466,36 @@ export default class RewardsModuleService extends MedusaService({
     )
   }
 
+  /**
+   * Imports members and orders of the open business day in one commit under `key` (an existing
+   * customer base, a migration from another system): the same rules as one by one (RULES.md §1.1,
+   * §1.2–1.4), all or nothing, and a repeated key imports nothing.
+   */
+  async importBatch(key: string, items: ImportItem[]) {
+    return this.operate(
+      () => key,
+      async (engine, day) => {
+        await engine.importBatch(
+          day,
+          key,
+          items.map((item) =>
+            "join" in item
+              ? { join: { memberId: item.join.customerId, referrerId: item.join.referrerId ?? null, day } }
+              : {
+                  order: {
+                    orderId: item.order.orderId,
+                    memberId: item.order.customerId,
+                    amount: decimalField("amount", item.order.amount),
+                    day,
+                  },
+                }
+          )
+        )
+        return items.length
+      }
+    )
+  }
+
   private amount(atoms: bigint, engine: RewardsEngine, day: string): string {
     return fromAtoms(atoms, engine.configAt(day).config.scale).toFixed()
   }
@@ -468,9 +503,15 @@ export default class RewardsModuleService extends MedusaService({
   // ---- the daily close ----
 
   /**
-   * Closes every finished, unclosed business day before today, in date order (RULES.md §1.3,
-   * §6), applying after each close the events that waited for it. Returns the days closed.
-   * Calls in one process run one after another.
+   * Closes every finished, unclosed business day, in date order (RULES.md §1.3 catch-up, §6),
+   * applying after each close the events that waited for it. Day D is due once the program's
+   * local time reaches D+1 at `closeAt` (default 00:05). Returns the days closed.
+   *
+   * One closer at a time across every process: a PostgreSQL session advisory lock (released by
+   * the database if the process dies) guards the loop whatever locking provider the store uses;
+   * a caller that finds it taken returns at once with nothing closed. A close that fails records
+   * its error on the day run and is retried by the next call; nothing is half-paid, because
+   * every batch commits with its transfers under its own key and a resumed close skips them.
    */
   async closeDueDays(): Promise<string[]> {
     const run = this.closing_.then(() => this.closeDueDaysNow())
@@ -480,19 +521,120 @@ export default class RewardsModuleService extends MedusaService({
 
   private async closeDueDaysNow(): Promise<string[]> {
     await this.startProgram()
+    const knex = this.knex()
+    const client = (knex as any).client
+    const connection = await client.acquireConnection()
     const closed: string[] = []
-    for (;;) {
-      const versions = await this.configVersions()
-      const today = await this.today(versions)
-      const program = await readProgram(this.knex())
-      const open = openDayOf(program)
-      if (open === null || open >= today) return closed
-      await this.engine(versions).closeDay(open)
-      closed.push(open)
-      await this.knex().transaction(async (trx) => {
-        await lockProgram(trx)
-        await this.applyQueued(trx, versions)
-      })
+    try {
+      const lock = await connection.query(`select pg_try_advisory_lock(hashtext('medusa-rewards:close-days')) as ok`)
+      if (!lock.rows[0].ok) {
+        this.logger_.info("medusa-rewards: another process is closing business days; this run closes nothing")
+        return closed
+      }
+      try {
+        for (;;) {
+          const versions = await this.configVersions()
+          const due = await this.lastDueDay(versions)
+          const program = await readProgram(knex)
+          const open = openDayOf(program)
+          if (open === null || open > due) return closed
+          try {
+            await this.engine(versions).closeDay(open)
+          } catch (e) {
+            const message = e instanceof Error ? e.message : String(e)
+            await knex.raw(`update rewards_day_run set error = ?, updated_at = now() where day = ? and deleted_at is null`, [
+              message,
+              open,
+            ])
+            this.logger_.error(`medusa-rewards: closing business day ${open} failed (it is retried on the next run): ${message}`)
+            throw e
+          }
+          closed.push(open)
+          await knex.transaction(async (trx) => {
+            await lockProgram(trx)
+            await this.applyQueued(trx, versions)
+          })
+        }
+      } finally {
+        await connection.query(`select pg_advisory_unlock(hashtext('medusa-rewards:close-days'))`)
+      }
+    } finally {
+      client.releaseConnection(connection)
+    }
+  }
+
+  /** The last business day whose close is due now: yesterday, once today's `closeAt` has passed. */
+  protected async lastDueDay(versions: ConfigVersion[]): Promise<string> {
+    const [hours, minutes] = (this.options_.closeAt ?? DEFAULT_CLOSE_AT).split(":").map(Number)
+    const shifted = new Date(this.clock_().getTime() - (hours * 60 + minutes) * 60_000)
+    const latest = versions[versions.length - 1]
+    return addDays(businessDayOf(shifted, latest.config.timezone), -1)
+  }
+
+  /**
+   * The day runs, newest first, with their progress (batches committed per step), timings,
+   * error and report in decimals; plus the finished days not closed yet.
+   */
+  async listDayRuns(page: { limit?: number; offset?: number } = {}): Promise<DayRunsView> {
+    await this.startProgram()
+    const knex = this.knex()
+    const program = await readProgram(knex)
+    const scale = program.scale
+    const limit = page.limit ?? 20
+    const offset = page.offset ?? 0
+    const runs = (
+      await knex.raw(
+        `select r.day, r.step, r.config_version, r.report, r.error, r.started_at, r.finished_at,
+                (select count(*)::int from rewards_transfer_batch b where b.key like 'day:' || r.day || ':%') as batches
+           from rewards_day_run r where r.deleted_at is null
+          order by r.day desc limit ? offset ?`,
+        [limit, offset]
+      )
+    ).rows as Row[]
+    const [{ count }] = (await knex.raw(`select count(*)::int as count from rewards_day_run where deleted_at is null`)).rows
+    const versions = await this.configVersions()
+    const due = await this.lastDueDay(versions)
+    const pending: string[] = []
+    const open = openDayOf(program)
+    for (let d = open; d !== null && d <= due && pending.length < 366; d = nextDay(d)) pending.push(d)
+    const dec = (atoms: string) => fromAtoms(BigInt(atoms), scale).toFixed()
+    return {
+      count,
+      limit,
+      offset,
+      open_day: open,
+      last_closed_day: program.lastClosedDay,
+      pending_days: pending,
+      day_runs: runs.map((r) => ({
+        day: r.day,
+        status: r.step === "done" ? "closed" : r.error ? "failed" : "running",
+        step: r.step,
+        config_version: r.config_version,
+        batches_committed: r.batches,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: r.started_at && r.finished_at ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime() : null,
+        error: r.error ?? null,
+        report: r.report
+          ? {
+              sales: r.report.sales,
+              cycle: {
+                pro_rata_pool: dec(r.report.cycle.proRataPool),
+                tier_pools: r.report.cycle.tierPools.map(dec),
+                paid: dec(r.report.cycle.paid),
+                returned: dec(r.report.cycle.returned),
+              },
+              release: {
+                base: dec(r.report.release.base),
+                share: dec(r.report.release.share),
+                team: dec(r.report.release.team),
+                peer: dec(r.report.release.peer),
+                forfeited: dec(r.report.release.forfeited),
+              },
+              growth: { exits: r.report.growth.exits, exit_proceeds: dec(r.report.growth.exitProceeds) },
+            }
+          : null,
+      })),
     }
   }
 

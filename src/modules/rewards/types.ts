@@ -7,6 +7,11 @@ export interface RewardsModuleOptions {
   program?: unknown
   /** Members per day-close batch, the unit of commit (default 5 000). */
   dayBatchSize?: number
+  /**
+   * Local time (program time zone, `HH:MM`) after which the previous business day is closed
+   * (default `00:05`). The scheduled job ticks every five minutes and closes what is due.
+   */
+  closeAt?: string
 }
 
 export interface JoinEventInput {
@@ -95,3 +100,39 @@ export interface OperationResult<T> {
   /** What it wrote (or, for a dry run, would write). */
   transfers: TransferView[]
 }
+
+export interface DayRunView {
+  day: string
+  /** closed; running (in progress, or interrupted and resumed by the next run); failed (see error). */
+  status: "closed" | "running" | "failed"
+  step: string
+  config_version: number
+  /** Day-close batches committed so far (each a unit of commit and idempotency). */
+  batches_committed: number
+  started_at: Date | null
+  finished_at: Date | null
+  duration_ms: number | null
+  error: string | null
+  report: {
+    sales: string
+    cycle: { pro_rata_pool: string; tier_pools: string[]; paid: string; returned: string }
+    release: { base: string; share: string; team: string; peer: string; forfeited: string }
+    growth: { exits: number; exit_proceeds: string }
+  } | null
+}
+
+export interface DayRunsView {
+  count: number
+  limit: number
+  offset: number
+  open_day: string | null
+  last_closed_day: string | null
+  /** Finished business days not closed yet, oldest first. */
+  pending_days: string[]
+  day_runs: DayRunView[]
+}
+
+/** One member or order of an import (RULES.md §1.1, §1.2): amounts are eligible amounts. */
+export type ImportItem =
+  | { join: { customerId: string; referrerId?: string | null } }
+  | { order: { orderId: string; customerId: string; amount: string } }

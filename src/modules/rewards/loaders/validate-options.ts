@@ -18,6 +18,10 @@ export default async function validateOptionsLoader({ options }: LoaderOptions<R
       throw e
     }
   }
+  const closeAt = options?.closeAt
+  if (closeAt !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(String(closeAt))) {
+    throw new MedusaError(MedusaError.Types.INVALID_DATA, "medusa-rewards plugin option closeAt: must be a local time HH:MM")
+  }
   const size = options?.dayBatchSize
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
     throw new MedusaError(MedusaError.Types.INVALID_DATA, "medusa-rewards plugin option dayBatchSize: must be an integer ≥ 1")

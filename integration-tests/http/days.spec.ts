@@ -1,0 +1,169 @@
+/**
+ * The daily cycle in the store (RULES.md §1.3, §6): the scheduled job closes every finished
+ * day in order and only once, also when several ticks run at the same time; a failed close is
+ * reported with its error in the admin API and the next tick finishes it without paying
+ * anything twice; the admin API lists day runs and closes pending days on demand.
+ */
+import { writeFileSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import type { MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
+import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
+import closeBusinessDaysJob from "../../src/jobs/close-business-days"
+import { REWARDS_MODULE } from "../../src/modules/rewards"
+import type RewardsModuleService from "../../src/modules/rewards/service"
+import type { ImportItem } from "../../src/modules/rewards/types"
+import { createAdminUser, type AdminUser } from "../helpers"
+
+const PROGRAM = {
+  currency: "CNY",
+  timezone: "Asia/Shanghai",
+  scale: 4,
+  schemes: {
+    growth: { enabled: true },
+    cycle: { enabled: true, weightUnit: "100", tiers: [{ min: 1, max: null, rate: "0.05" }] },
+    release: { enabled: true, levels: [{ threshold: "100", multiple: "2" }], teamRewardsEnabled: false },
+  },
+}
+const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-days-")), "program.json")
+writeFileSync(programFile, JSON.stringify(PROGRAM))
+process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+
+type Row = Record<string, any>
+
+/** 10:00 in Shanghai on `day`. */
+const at = (day: string, time = "10:00") => new Date(`${day}T${time}:00+08:00`)
+
+/** A referral chain of `n` members, each buying; the last few buy twice. */
+function base(n: number): ImportItem[] {
+  const items: ImportItem[] = []
+  for (let i = 0; i < n; i++) {
+    items.push({ join: { customerId: `cus_${i}`, referrerId: i === 0 ? null : `cus_${i - 1}` } })
+    items.push({ order: { orderId: `ord_${i}`, customerId: `cus_${i}`, amount: String(100 + (i % 7) * 50) } })
+  }
+  return items
+}
+
+medusaIntegrationTestRunner({
+  inApp: true,
+  testSuite: ({ api, getContainer }) => {
+    let container: MedusaContainer
+    let rewards: RewardsModuleService
+    let admin: AdminUser
+
+    const rows = async (sql: string, bindings: unknown[] = []): Promise<Row[]> =>
+      (await (container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any).raw(sql, bindings)).rows
+
+    /** Everything the close wrote, in a comparable form. */
+    const ledger = async () => ({
+      transfers: await rows(
+        `select b.key, t.asset, t.debit, t.credit, t.amount::text, t.reason
+           from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id order by b.key, t.id`
+      ),
+      balances: await rows(`select account, asset, amount::text from rewards_balance where amount <> 0 order by account, asset`),
+      tranches: await rows(`select order_id, remaining::text, released_on from rewards_tranche order by seq`),
+      runs: await rows(`select day, step, report from rewards_day_run order by day`),
+    })
+
+    beforeAll(async () => {
+      container = getContainer()
+      rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
+      admin = await createAdminUser(container)
+    })
+
+    it("closes each finished day once, in order, however many ticks run at once", async () => {
+      rewards.setClock(() => at("2026-05-04"))
+      await rewards.importBatch("import:test", base(40))
+
+      // 00:03 local on the 5th: the 4th is not due yet (closeAt 00:05)
+      rewards.setClock(() => at("2026-05-05", "00:03"))
+      await closeBusinessDaysJob(container)
+      expect(await rows(`select day from rewards_day_run`)).toEqual([])
+
+      // three days later, five ticks at once: the 4th, 5th, 6th and 7th close, each once
+      rewards.setClock(() => at("2026-05-08", "00:06"))
+      await Promise.all(Array.from({ length: 5 }, () => closeBusinessDaysJob(container)))
+      const runs = await rows(`select day, step, error from rewards_day_run order by day`)
+      expect(runs).toEqual(
+        ["2026-05-04", "2026-05-05", "2026-05-06", "2026-05-07"].map((day) => ({ day, step: "done", error: null }))
+      )
+      const releases = await rows(`select key from rewards_transfer_batch where key like 'day:%:release:%' order by key`)
+      expect(releases.map((r) => r.key)).toEqual([
+        "day:2026-05-04:release:0",
+        "day:2026-05-05:release:0",
+        "day:2026-05-06:release:0",
+        "day:2026-05-07:release:0",
+      ])
+      const before = await ledger()
+      await closeBusinessDaysJob(container) // nothing is due: nothing changes
+      expect(await ledger()).toEqual(before)
+      expect((await rewards.audit()).violations).toEqual([])
+    })
+
+    it("reports a failed close with its error, and the next tick finishes it without paying twice", async () => {
+      rewards.setClock(() => at("2026-05-04"))
+      await rewards.importBatch("import:test", base(40))
+      rewards.setClock(() => at("2026-05-05"))
+
+      // the database refuses the release step's batch (as a full disk or a lost connection would)
+      await rows(`create function rewards_test_fail() returns trigger language plpgsql as $$
+                  begin
+                    if new.key like 'day:%:release:%' then raise exception 'disk full (test)'; end if;
+                    return new;
+                  end $$`)
+      await rows(`create trigger rewards_test_fail before insert on rewards_transfer_batch
+                  for each row execute function rewards_test_fail()`)
+      await closeBusinessDaysJob(container) // logs, does not throw
+
+      const listed = await api.get("/admin/rewards/day-runs", admin.headers)
+      expect(listed.status).toBe(200)
+      expect(listed.data.day_runs).toEqual([
+        expect.objectContaining({ day: "2026-05-04", status: "failed", step: "release", error: expect.stringContaining("disk full (test)") }),
+      ])
+      expect(listed.data.pending_days).toEqual(["2026-05-04"])
+      const paidBefore = await rows(`select count(*)::int as n from rewards_transfer_batch where key like 'day:2026-05-04:cycle:%'`)
+      expect(paidBefore[0].n).toBeGreaterThan(0)
+
+      await rows(`drop trigger rewards_test_fail on rewards_transfer_batch`)
+      const closed = await api.post("/admin/rewards/day-runs/close", {}, admin.headers)
+      expect(closed.data).toEqual({ closed: ["2026-05-04"] })
+      const resumed = await ledger()
+
+      // the same day closed without the fault gives the same ledger
+      await rows(`truncate rewards_transfer, rewards_transfer_batch, rewards_balance, rewards_tranche, rewards_member,
+                  rewards_order, rewards_day_run, rewards_day_sales, rewards_event, rewards_program, rewards_config_version`)
+      rewards.setClock(() => at("2026-05-04"))
+      await rewards.importBatch("import:test", base(40))
+      rewards.setClock(() => at("2026-05-05"))
+      expect(await rewards.closeDueDays()).toEqual(["2026-05-04"])
+      const clean = await ledger()
+      expect(resumed.transfers).toEqual(clean.transfers)
+      expect(resumed.balances).toEqual(clean.balances)
+      expect(resumed.tranches).toEqual(clean.tranches)
+      expect(resumed.runs).toEqual(clean.runs)
+      expect((await rewards.audit()).violations).toEqual([])
+
+      const after = await api.get("/admin/rewards/day-runs", admin.headers)
+      expect(after.data.day_runs[0]).toEqual(
+        expect.objectContaining({ day: "2026-05-04", status: "closed", step: "done", error: null })
+      )
+      expect(after.data.day_runs[0].report.release.base).not.toBe("0")
+      expect(after.data.day_runs[0].batches_committed).toBeGreaterThan(2)
+    })
+
+    it("guards the admin routes: authentication, and 400 naming the field", async () => {
+      const unauthenticated = await api.get("/admin/rewards/day-runs").catch((e) => e.response)
+      expect(unauthenticated.status).toBe(401)
+      const post = await api.post("/admin/rewards/day-runs/close", {}).catch((e) => e.response)
+      expect(post.status).toBe(401)
+      const bad = await api.get("/admin/rewards/day-runs?limit=0", admin.headers).catch((e) => e.response)
+      expect(bad.status).toBe(400)
+      expect(bad.data.message).toMatch(/limit/)
+      const extra = await api.post("/admin/rewards/day-runs/close", { day: "2026-01-01" }, admin.headers).catch((e) => e.response)
+      expect(extra.status).toBe(400)
+      expect(extra.data.message).toMatch(/day/)
+      expect(await rows(`select 1 from rewards_day_run`)).toEqual([])
+    })
+  },
+})
