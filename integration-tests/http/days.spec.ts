@@ -153,14 +153,14 @@ medusaIntegrationTestRunner({
     })
 
     it("guards the admin routes: authentication, and 400 naming the field", async () => {
-      const unauthenticated = await api.get("/admin/rewards/day-runs").catch((e) => e.response)
+      const unauthenticated = await api.get("/admin/rewards/day-runs").catch((e: any) => e.response)
       expect(unauthenticated.status).toBe(401)
-      const post = await api.post("/admin/rewards/day-runs/close", {}).catch((e) => e.response)
+      const post = await api.post("/admin/rewards/day-runs/close", {}).catch((e: any) => e.response)
       expect(post.status).toBe(401)
-      const bad = await api.get("/admin/rewards/day-runs?limit=0", admin.headers).catch((e) => e.response)
+      const bad = await api.get("/admin/rewards/day-runs?limit=0", admin.headers).catch((e: any) => e.response)
       expect(bad.status).toBe(400)
       expect(bad.data.message).toMatch(/limit/)
-      const extra = await api.post("/admin/rewards/day-runs/close", { day: "2026-01-01" }, admin.headers).catch((e) => e.response)
+      const extra = await api.post("/admin/rewards/day-runs/close", { day: "2026-01-01" }, admin.headers).catch((e: any) => e.response)
       expect(extra.status).toBe(400)
       expect(extra.data.message).toMatch(/day/)
       expect(await rows(`select 1 from rewards_day_run`)).toEqual([])
