@@ -55,6 +55,7 @@ const config = defineConfig({
         program: process.env.MEDUSA_REWARDS_PROGRAM_FILE
           ? JSON.parse(readFileSync(process.env.MEDUSA_REWARDS_PROGRAM_FILE, "utf8"))
           : undefined,
+        dayBatchSize: process.env.MEDUSA_REWARDS_DAY_BATCH_SIZE ? Number(process.env.MEDUSA_REWARDS_DAY_BATCH_SIZE) : undefined,
       },
     },
   ],
