@@ -12,68 +12,13 @@
  */
 import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
-import { parseProgramConfig } from "../src/engine/config"
-import { Dec } from "../src/engine/decimal"
-import type { JoinInput, OrderInput } from "../src/engine/engine"
 import { memoryEngine } from "../src/simulator/scenario"
-
-const DAY = "2026-03-02"
-const CHAIN = 100_000
-
-/** mulberry32: a small seeded generator, so every run builds the same base. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-export const benchProgram = () =>
-  parseProgramConfig({
-    currency: "CNY",
-    schemes: {
-      growth: { enabled: true, exitCapMultiple: "2", referrerIssueRate: "0.1" },
-      cycle: {
-        enabled: true,
-        weightUnit: "500",
-        referralQuotaRate: "0.1",
-        referralWeightRate: "0.5",
-        tiers: [
-          { name: "V1", min: 1, max: 20, rate: "0.01" },
-          { name: "V2", min: 21, max: 100, rate: "0.03" },
-          { name: "V3", min: 101, max: null, rate: "0.06" },
-        ],
-      },
-      release: { enabled: true, teamRewardsEnabled: true },
-    },
-  })
+import { BENCH_DAY, benchProgram, buildBase } from "./lib/base"
 
 async function runSize(members: number): Promise<void> {
-  const random = rng(members)
   const { engine, store } = memoryEngine(benchProgram())
-  const chain = Math.min(CHAIN, Math.floor(members / 2))
   const built = Date.now()
-  const chunk = 3_000
-  let items: ({ join: JoinInput } | { order: OrderInput })[] = []
-  let batches = 0
-  const flush = async () => {
-    if (items.length === 0) return
-    await engine.importBatch(DAY, `bench:import:${batches++}`, items)
-    items = []
-  }
-  for (let i = 0; i < members; i++) {
-    // members 0..chain-1 form one chain; the rest refer a random earlier member (a random forest)
-    const referrer = i === 0 ? null : i < chain ? `m${i - 1}` : random() < 0.02 ? null : `m${Math.floor(random() * i)}`
-    items.push({ join: { memberId: `m${i}`, referrerId: referrer, day: DAY } })
-    for (const k of [0, 1]) {
-      const amount = 3000 + Math.floor(random() * 60) * 100 + (k === 1 ? 6000 : 0)
-      items.push({ order: { orderId: `o${i}-${k}`, memberId: `m${i}`, amount: new Dec(amount), day: DAY } })
-    }
-    if (items.length >= chunk) await flush()
-  }
-  await flush()
+  await buildBase(engine, members)
   const buildSeconds = (Date.now() - built) / 1000
   // the close starts from a settled heap, as on a worker between ticks: the build's garbage
   // is not the close's cost (npm run bench:engine passes --expose-gc)
@@ -92,7 +37,7 @@ async function runSize(members: number): Promise<void> {
   const startRss = process.memoryUsage.rss()
   if (process.env.BENCH_HEAP) process.stderr.write("--- close starts\n")
   const started = process.hrtime.bigint()
-  await engine.closeDay(DAY)
+  await engine.closeDay(BENCH_DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const closeRss = peakSinceReset()
   if (profile) await profile(process.env.BENCH_PROFILE!)

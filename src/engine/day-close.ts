@@ -102,22 +102,32 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
         run.exitDue = due
         await store.transaction((tx) => tx.commit({ dayRun: run }))
       }
-      for (const memberId of run.exitDue) {
+      // in chunks of members, one transaction each: the exits stay sequential (each one's price
+      // follows the previous one's sale) and keep a batch each, so the ledger shows the price
+      // after every exit; the round trips no longer grow with the number of exits
+      const due = run.exitDue
+      for (let n = 0; n * engine.dayBatchSize < due.length; n++) {
         await store.transaction(async (tx) => {
-          const key = keys.exit(day, memberId)
-          if (await tx.hasBatch(key)) return
+          const chunkKey = keys.dayStep(day, "exit", n)
+          if (await tx.hasBatch(chunkKey)) return
           const op = await engine.internalOp(tx, day)
-          const holdings = await op.balance(memberId, "GROWTH")
-          if (holdings === 0n) return
-          const { gross, proceeds } = await sellBack(op, memberId, holdings, {
-            burn: "growth.exit",
-            proceeds: "growth.exit.proceeds",
-          })
-          const cap = await op.balance(memberId, "EXIT_CAP")
-          await op.post("EXIT_CAP", memberAccount(memberId), SYSTEM.platform, cap < gross ? cap : gross, "growth.exit.cap")
-          report.growth.exits += 1
-          report.growth.exitProceeds += proceeds
-          await tx.commit({ ...op.toCommit(key, `day:${day}`), dayRun: run })
+          const batches: TransferBatch[] = [batch(chunkKey, [], `day:${day}`)]
+          for (const memberId of due.slice(n * engine.dayBatchSize, (n + 1) * engine.dayBatchSize)) {
+            const holdings = await op.balance(memberId, "GROWTH")
+            if (holdings === 0n) continue
+            const from = op.transfers.length
+            const { gross, proceeds } = await sellBack(op, memberId, holdings, {
+              burn: "growth.exit",
+              proceeds: "growth.exit.proceeds",
+            })
+            const cap = await op.balance(memberId, "EXIT_CAP")
+            await op.post("EXIT_CAP", memberAccount(memberId), SYSTEM.platform, cap < gross ? cap : gross, "growth.exit.cap")
+            batches.push(batch(keys.exit(day, memberId), op.transfers.slice(from), `day:${day}`))
+            report.growth.exits += 1
+            report.growth.exitProceeds += proceeds
+          }
+          const { batch: _all, ...changes } = op.toCommit(chunkKey, `day:${day}`)
+          await tx.commit({ ...changes, batches, dayRun: run })
         })
       }
     }

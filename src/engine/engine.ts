@@ -3,6 +3,17 @@
  * transaction, decides everything in memory, and commits once: a rejected operation writes
  * nothing, and a repeated cause finds its earlier commit (idempotency lives in the store).
  */
+import {
+  type CheckoutAmounts,
+  type PricedCheckout,
+  type ReturnSpendInput,
+  type SpendInput,
+  type UndoReturnInput,
+  returnSpendDue,
+  returnToMember,
+  spendAtCheckout,
+  undoReturn,
+} from "./checkout"
 import type { ProgramConfig } from "./config"
 import { syncWeight } from "./cycle"
 import { DAY_BATCH_SIZE, closeBusinessDay } from "./day-close"
@@ -222,6 +233,45 @@ export class RewardsEngine {
     })
   }
 
+  /**
+   * RULES.md §2.5, §4.7: a checkout pays (part of) an order with stable credit and released
+   * points, within `creditMaxShare` and `pointsMaxShare` (src/engine/checkout.ts).
+   */
+  async spend(input: SpendInput): Promise<PricedCheckout> {
+    return this.run(input.day, async (op) => {
+      const order = { total: input.total, currencyCode: input.currencyCode }
+      const priced = await spendAtCheckout(op, input.memberId, order, { credit: input.credit, points: input.points })
+      return { key: keys.checkoutSpend(input.checkoutId), source: input.memberId, result: priced }
+    })
+  }
+
+  /**
+   * RULES.md §1.2 decision: the share of a spend that a cancellation or refund gives back
+   * (cumulative, by its own transfer; debt settled first, §1.7), or all of it when the checkout
+   * did not complete (`release`). Returns what went back now.
+   */
+  async returnSpend(input: ReturnSpendInput): Promise<CheckoutAmounts> {
+    return this.run(input.day, async (op) => {
+      const member = await op.findMember(input.memberId)
+      if (!member) reject("member", `${input.memberId} has not joined`)
+      const due = returnSpendDue(input)
+      await returnToMember(op, member.id, due, input.release === true)
+      const key = input.release ? keys.checkoutRelease(input.checkoutId) : keys.checkoutReturn(input.checkoutId, input.causeId)
+      return { key, source: input.memberId, result: due }
+    })
+  }
+
+  /** Takes a return back (the compensation of a failed workflow); a shortfall becomes debt (§1.7). */
+  async undoReturn(input: UndoReturnInput): Promise<void> {
+    await this.run(input.day, async (op) => {
+      const member = await op.findMember(input.memberId)
+      if (!member) reject("member", `${input.memberId} has not joined`)
+      await op.memberBalances(member.id)
+      await undoReturn(op, member.id, input.amounts)
+      return { key: keys.checkoutReturnUndo(input.checkoutId, input.causeId), source: input.memberId, result: undefined }
+    })
+  }
+
   private async pointsToSpend(op: Op, input: PointsInput): Promise<bigint> {
     if (!op.cfg.schemes.growth.enabled) reject("type", "growth is not enabled")
     const member = await op.findMember(input.memberId)
@@ -285,6 +335,55 @@ export class RewardsEngine {
         await op.post(input.asset, account, SYSTEM.adjustments, -amount, "admin.adjust")
       }
       return { key: keys.adjust(id), source, result: undefined }
+    })
+  }
+
+  /**
+   * RULES.md §1.1: an admin changes a member's referrer (or removes it: `referrerId` null)
+   * before the member's first order; a change that would make the referral graph a cycle is
+   * rejected. The member's depth and every descendant's depth change with it (set-based in
+   * the store, Commit.reparent). Writes no transfer; an empty batch under
+   * `referrer:<member>:<request>` records who did it (the batch source).
+   *
+   * Decision (§1.1 "before the member's first eligible order"): the change is refused once any
+   * order of the member is recorded (MemberRecord.hasOrders), an order of eligible amount 0 or
+   * one still in its pending window included: those already fixed who the order's referral
+   * grants would go to, and the stricter reading never moves a grant.
+   */
+  async changeReferrer(input: {
+    memberId: string
+    /** The new referrer; null removes it (the member becomes a root). */
+    referrerId: string | null
+    day: string
+    adminId?: string
+    requestId?: string
+  }): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const op = await this.begin(tx, input.day)
+      const member = await op.findMember(input.memberId)
+      if (!member) reject("member", `${input.memberId} has not joined`)
+      if (member.hasOrders) reject("member", "the referrer can only change before the member's first order")
+      let depth = 0
+      if (input.referrerId !== null) {
+        if (input.referrerId === member.id) reject("referrer", "a member cannot refer themselves")
+        const referrer = await op.findMember(input.referrerId)
+        if (!referrer) reject("referrer", `${input.referrerId} has not joined`)
+        // a cycle: the member is one of the new referrer's ancestors (a walk of its depth)
+        for (let up = referrer.referrerId; up !== null; up = (await op.member(up)).referrerId) {
+          if (up === member.id) {
+            reject("referrer", `${input.referrerId} is in the member's downline: the referral graph would have a cycle`)
+          }
+        }
+        depth = referrer.depth + 1
+      }
+      const id = this.nextRequestId(op, input.requestId)
+      const key = `referrer:${member.id}:${id}`
+      if (await tx.hasBatch(key)) duplicate("key", `${key} was already applied`)
+      await tx.commit({
+        ...op.toCommit(key, input.adminId ?? "admin"),
+        batch: { key, day: op.day, source: input.adminId ?? "admin", configVersion: op.configVersion, transfers: [] },
+        reparent: { memberId: member.id, referrerId: input.referrerId, depthDelta: depth - member.depth },
+      })
     })
   }
 

@@ -98,6 +98,14 @@ export type Reason =
   | "debt.incur"
   | "debt.settle"
   | "admin.adjust"
+  // paying with credit and points at checkout, and giving them back (RULES.md §2.5, §4.7, §1.2)
+  | "checkout.credit"
+  | "checkout.points"
+  | "checkout.return.credit"
+  | "checkout.return.points"
+  | "checkout.release.credit"
+  | "checkout.release.points"
+  | "checkout.return.undo"
 
 /** One movement of one asset. `amount` is in atoms of 10^-scale (always > 0; weight in whole units). */
 export interface Transfer {
@@ -142,4 +150,11 @@ export const keys = {
   adjust: (requestId: string) => `adjust:${requestId}`,
   exit: (day: string, memberId: string) => `day:${day}:exit:${memberId}`,
   dayStep: (day: string, step: string, batch: number) => `day:${day}:${step}:${batch}`,
+  /** A checkout (a cart and its attempt) paying with credit and points (RULES.md §2.5, §4.7). */
+  checkoutSpend: (checkoutId: string) => `checkout:${checkoutId}:spend`,
+  /** The spend given back because the checkout did not complete. */
+  checkoutRelease: (checkoutId: string) => `checkout:${checkoutId}:release`,
+  /** Part of the spend given back after a cancellation or refund (RULES.md §1.2). */
+  checkoutReturn: (checkoutId: string, causeId: string) => `checkout:${checkoutId}:return:${causeId}`,
+  checkoutReturnUndo: (checkoutId: string, causeId: string) => `checkout:${checkoutId}:return:${causeId}:undo`,
 }

@@ -594,14 +594,17 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
 
   async commit(change: Commit): Promise<void> {
-    const b = change.batch
-    if (b && b.transfers.length > 0 && this.batchKeys.has(b.key)) throw new DuplicateBatchError(b.key)
+    const batches = [...(change.batch ? [change.batch] : []), ...(change.batches ?? [])]
+    for (const b of batches) {
+      if (b.transfers.length > 0 && this.batchKeys.has(b.key)) throw new DuplicateBatchError(b.key)
+    }
     for (const m of change.members ?? []) {
       const i = this.members.byId.get(m.id)
       if (i === undefined) this.members.add(m)
       else this.members.write(i, m)
     }
-    if (b && (b.transfers.length > 0 || !this.batchKeys.has(b.key))) {
+    for (const b of batches) {
+      if (b.transfers.length === 0 && this.batchKeys.has(b.key)) continue
       const n = b.transfers.length
       const debitIds = new Int32Array(n)
       const creditIds = new Int32Array(n)
@@ -668,6 +671,29 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     }
     if (change.program) this.program = { ...change.program }
     if (change.dayRun) this.dayRuns.set(change.dayRun.day, cloneRun(change.dayRun))
+    if (change.reparent) this.reparent(change.reparent)
+  }
+
+  /** Commit.reparent: one pass, parents before children (by depth), marks the member's subtree. */
+  private reparent(r: NonNullable<Commit["reparent"]>): void {
+    const m = this.members
+    const root = m.byId.get(r.memberId)!
+    if (r.depthDelta !== 0) {
+      let maxDepth = 0
+      for (let i = 0; i < m.n; i++) if (m.depth[i] > maxDepth) maxDepth = m.depth[i]
+      const start = new Int32Array(maxDepth + 2)
+      for (let i = 0; i < m.n; i++) start[m.depth[i] + 1]++
+      for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
+      const order = new Int32Array(m.n)
+      for (let i = 0; i < m.n; i++) order[start[m.depth[i]]++] = i
+      const inSubtree = new Uint8Array(m.n)
+      for (let k = 0; k < m.n; k++) {
+        const i = order[k]
+        if (i === root || (m.referrer[i] >= 0 && inSubtree[m.referrer[i]] === 1)) inSubtree[i] = 1
+      }
+      for (let i = 0; i < m.n; i++) if (inSubtree[i] === 1) m.depth[i] += r.depthDelta
+    }
+    m.referrer[root] = r.referrerId === null ? -1 : m.byId.get(r.referrerId)!
   }
 
   // ---- LedgerReader (the audit, RULES.md §1.8) ----

@@ -245,6 +245,11 @@ export interface DayReport {
 /** Everything one operation writes. Absent parts are unchanged. */
 export interface Commit {
   batch?: TransferBatch
+  /**
+   * More batches committed with it, in order: a day close's forced exits commit many members
+   * in one transaction, one batch each, so the ledger shows the price after every exit.
+   */
+  batches?: TransferBatch[]
   program?: ProgramState
   members?: MemberRecord[]
   orders?: OrderRecord[]
@@ -256,4 +261,10 @@ export interface Commit {
   /** Added to the day's sales S (RULES.md §3.2). */
   daySales?: { day: string; delta: Dec }[]
   dayRun?: DayRun
+  /**
+   * RULES.md §1.1, an admin's change of referrer (issue 5): the member's referrer becomes
+   * `referrerId`, and the depth of the member and of every member of its downline shifts by
+   * `depthDelta` — set-based in the store, no record per descendant.
+   */
+  reparent?: { memberId: string; referrerId: string | null; depthDelta: number }
 }

@@ -48,6 +48,15 @@ const RAW = (expr: string) => `jsonb_build_object('value', (${expr})::text, 'pre
 
 const LIVE = "deleted_at is null"
 
+/**
+ * Ids for the rows of one statement: one ULID (Medusa's id shape) plus the row's position.
+ * A ULID per row costs crypto randomness per character, which dominated bulk writes.
+ */
+function rowIds(prefix: string, n: number): string[] {
+  const base = generateEntityId(undefined, prefix)
+  return Array.from({ length: n }, (_, i) => `${base}${i.toString(36)}`)
+}
+
 function emptyBalances(): MemberBalances {
   const b = {} as MemberBalances
   for (const a of MEMBER_ASSETS) b[a] = 0n
@@ -279,6 +288,7 @@ class PostgresStoreTx implements StoreTx {
     // Members first: a batch may credit a member who joins in the same operation.
     if (change.members?.length) await this.upsertMembers(change.members)
     if (change.batch) await this.appendBatch(change.batch)
+    for (const b of change.batches ?? []) await this.appendBatch(b)
     if (change.orders?.length) await this.upsertOrders(change.orders)
     if (change.tranches?.length) await this.upsertTranches(change.tranches)
     if (change.trancheReleases?.length) await this.applyTrancheReleases(change.trancheReleases)
@@ -357,14 +367,13 @@ class PostgresStoreTx implements StoreTx {
     // balances in a fixed order (account, asset): concurrent writers cannot deadlock
     const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     if (sorted.length === 0) return
-    const ids: string[] = []
+    const ids = rowIds("rwbal", sorted.length)
     const accounts: string[] = []
     const assets: string[] = []
     const amounts: string[] = []
     for (const [k, d] of sorted) {
       const [account, a] = k.split("\u0000")
       if (isMemberAccount(account) || account.startsWith("sys:")) {
-        ids.push(generateEntityId(undefined, "rwbal"))
         accounts.push(account)
         assets.push(a)
         amounts.push(d.toString())
@@ -385,8 +394,9 @@ class PostgresStoreTx implements StoreTx {
   }
 
   private async upsertMembers(members: MemberRecord[]): Promise<void> {
-    const cols = members.map((m) => [
-      generateEntityId(undefined, "rwmem"),
+    const ids = rowIds("rwmem", members.length)
+    const cols = members.map((m, i) => [
+      ids[i],
       m.id,
       m.seq,
       m.referrerId,
@@ -431,81 +441,78 @@ class PostgresStoreTx implements StoreTx {
   }
 
   private async upsertOrders(orders: OrderRecord[]): Promise<void> {
-    for (const o of orders) {
-      const numeric = {
-        amount: o.amount.toFixed(),
-        refunded_before: o.refundedBefore.toFixed(),
-        matured: o.matured.toFixed(),
-        refunded_after: o.refundedAfter.toFixed(),
-      }
-      await this.q(
-        `insert into rewards_order (id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
-                                    referrer_id, granted, worth, config_version,
-                                    amount, refunded_before, matured, refunded_after,
-                                    raw_amount, raw_refunded_before, raw_matured, raw_refunded_after)
-         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?,
-                 ?::numeric, ?::numeric, ?::numeric, ?::numeric,
-                 ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")})
-         on conflict (order_id) where ${LIVE}
-         do update set status = excluded.status, refund_ids = excluded.refund_ids, referrer_id = excluded.referrer_id,
-                       granted = excluded.granted, worth = excluded.worth,
-                       refunded_before = excluded.refunded_before, matured = excluded.matured,
-                       refunded_after = excluded.refunded_after, raw_refunded_before = excluded.raw_refunded_before,
-                       raw_matured = excluded.raw_matured, raw_refunded_after = excluded.raw_refunded_after,
-                       updated_at = now()`,
-        [
-          generateEntityId(undefined, "rword"),
-          o.id,
-          o.memberId,
-          o.seq,
-          o.placedDay,
-          o.maturesOn,
-          o.status,
-          JSON.stringify(o.refundIds),
-          o.referrerId,
-          o.granted ? JSON.stringify(o.granted.map(String)) : null,
-          o.worth ? JSON.stringify(o.worth.map(String)) : null,
-          o.configVersion,
-          ...Object.values(numeric),
-          ...Object.values(numeric),
-        ]
-      )
-    }
+    const numeric = ["amount", "refunded_before", "matured", "refunded_after"]
+    await this.q(
+      `insert into rewards_order (id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
+                                  referrer_id, granted, worth, config_version,
+                                  amount, refunded_before, matured, refunded_after,
+                                  ${numeric.map((c) => `raw_${c}`).join(", ")})
+       select u.id, u.order_id, u.member_id, u.seq, u.placed_day, u.matures_on, u.status, u.refund_ids::jsonb,
+              u.referrer_id, u.granted::jsonb, u.worth::jsonb, u.config_version,
+              u.amount, u.refunded_before, u.matured, u.refunded_after,
+              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
+         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[],
+                     ?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
+              as u(id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
+                   referrer_id, granted, worth, config_version, amount, refunded_before, matured, refunded_after)
+       on conflict (order_id) where ${LIVE}
+       do update set status = excluded.status, refund_ids = excluded.refund_ids, referrer_id = excluded.referrer_id,
+                     granted = excluded.granted, worth = excluded.worth,
+                     refunded_before = excluded.refunded_before, matured = excluded.matured,
+                     refunded_after = excluded.refunded_after, raw_refunded_before = excluded.raw_refunded_before,
+                     raw_matured = excluded.raw_matured, raw_refunded_after = excluded.raw_refunded_after,
+                     updated_at = now()`,
+      [
+        rowIds("rword", orders.length),
+        orders.map((o) => o.id),
+        orders.map((o) => o.memberId),
+        orders.map((o) => o.seq),
+        orders.map((o) => o.placedDay),
+        orders.map((o) => o.maturesOn),
+        orders.map((o) => o.status),
+        orders.map((o) => JSON.stringify(o.refundIds)),
+        orders.map((o) => o.referrerId),
+        orders.map((o) => (o.granted ? JSON.stringify(o.granted.map(String)) : null)),
+        orders.map((o) => (o.worth ? JSON.stringify(o.worth.map(String)) : null)),
+        orders.map((o) => o.configVersion),
+        orders.map((o) => o.amount.toFixed()),
+        orders.map((o) => o.refundedBefore.toFixed()),
+        orders.map((o) => o.matured.toFixed()),
+        orders.map((o) => o.refundedAfter.toFixed()),
+      ]
+    )
   }
 
   private async upsertTranches(tranches: TrancheRecord[]): Promise<void> {
-    for (const t of tranches) {
-      const numeric = {
-        multiple: t.multiple.toFixed(),
-        remaining: t.remaining.toString(),
-        net_amount: t.netAmount.toFixed(),
-        daily_base: t.dailyBase.toString(),
-        remaining_before_release: t.remainingBeforeRelease.toString(),
-      }
-      await this.q(
-        `insert into rewards_tranche (id, order_id, member_id, seq, released_on,
-                                      multiple, remaining, net_amount, daily_base, remaining_before_release,
-                                      raw_multiple, raw_remaining, raw_net_amount, raw_daily_base, raw_remaining_before_release)
-         values (?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
-                 ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")}, ${RAW("?::numeric")})
-         on conflict (order_id) where ${LIVE}
-         do update set released_on = excluded.released_on, remaining = excluded.remaining,
-                       net_amount = excluded.net_amount, daily_base = excluded.daily_base,
-                       remaining_before_release = excluded.remaining_before_release,
-                       raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
-                       raw_daily_base = excluded.raw_daily_base,
-                       raw_remaining_before_release = excluded.raw_remaining_before_release, updated_at = now()`,
-        [
-          generateEntityId(undefined, "rwtr"),
-          t.orderId,
-          t.memberId,
-          t.seq,
-          t.releasedOn,
-          ...Object.values(numeric),
-          ...Object.values(numeric),
-        ]
-      )
-    }
+    const numeric = ["multiple", "remaining", "net_amount", "daily_base", "remaining_before_release"]
+    await this.q(
+      `insert into rewards_tranche (id, order_id, member_id, seq, released_on, ${numeric.join(", ")},
+                                    ${numeric.map((c) => `raw_${c}`).join(", ")})
+       select u.id, u.order_id, u.member_id, u.seq, u.released_on, ${numeric.map((c) => `u.${c}`).join(", ")},
+              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
+         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[],
+                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
+              as u(id, order_id, member_id, seq, released_on, ${numeric.join(", ")})
+       on conflict (order_id) where ${LIVE}
+       do update set released_on = excluded.released_on, remaining = excluded.remaining,
+                     net_amount = excluded.net_amount, daily_base = excluded.daily_base,
+                     remaining_before_release = excluded.remaining_before_release,
+                     raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
+                     raw_daily_base = excluded.raw_daily_base,
+                     raw_remaining_before_release = excluded.raw_remaining_before_release, updated_at = now()`,
+      [
+        rowIds("rwtr", tranches.length),
+        tranches.map((t) => t.orderId),
+        tranches.map((t) => t.memberId),
+        tranches.map((t) => t.seq),
+        tranches.map((t) => t.releasedOn),
+        tranches.map((t) => t.multiple.toFixed()),
+        tranches.map((t) => t.remaining.toString()),
+        tranches.map((t) => t.netAmount.toFixed()),
+        tranches.map((t) => t.dailyBase.toString()),
+        tranches.map((t) => t.remainingBeforeRelease.toString()),
+      ]
+    )
   }
 
   private async applyTrancheReleases(list: NonNullable<Commit["trancheReleases"]>): Promise<void> {

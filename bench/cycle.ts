@@ -1,0 +1,206 @@
+/**
+ * `npm run bench:cycle`: one business day's close on PostgreSQL at 100 k, 300 k and 1 M members
+ * (issue #4), through the code the scheduled job runs: the engine's `closeDay` on the rewards
+ * module's PostgreSQL store.
+ *
+ * Base: bench/lib/base.ts (≈2 tranches per member, every scheme and team rewards on, a random
+ * forest plus one 100 000-deep chain), built by the engine in memory in a child process and
+ * written to the rewards tables (members, balances, tranches, day sales; not the import's
+ * transfer history). The close then runs in a fresh process, so its peak RSS is its own. In the
+ * same run, the write floor: PostgreSQL's COPY of 3 narrow rows per member into a scratch table.
+ *
+ *   npm run bench:cycle                    # 100k, 300k, 1M
+ *   npm run bench:cycle -- 20000 50000     # other sizes
+ *
+ * PostgreSQL: DATABASE_URL's server when set (a database per size is created and dropped),
+ * else an embedded one started for the run.
+ */
+import { spawnSync } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
+import { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import { type Knex, knex as createKnex } from "@medusajs/framework/mikro-orm/knex"
+import { from as copyFrom } from "pg-copy-streams"
+import { serializeProgramConfig } from "../src/engine/config"
+import { RewardsEngine } from "../src/engine/engine"
+import { ASSETS, SYSTEM, memberAccount } from "../src/engine/ledger"
+import type { MemoryStore } from "../src/engine/memory-store"
+import { Migration20261125162302 } from "../src/modules/rewards/migrations/Migration20261125162302"
+import { PostgresRewardsStore } from "../src/modules/rewards/postgres-store"
+import { memoryEngine } from "../src/simulator/scenario"
+import { BENCH_DAY, benchProgram, benchProgramInput, buildBase } from "./lib/base"
+
+const { start, stop } = require("../scripts/lib/embedded-postgres") as {
+  start(o: { log?: (m: string) => void }): Promise<{ url(db: string): string; createDatabase(n: string): Promise<void> }>
+  stop(s: unknown): Promise<void>
+}
+
+const DB_PREFIX = "medusa_rewards_bench_cycle_"
+const EXPORT_CHUNK = 20_000
+
+function connect(url: string): Knex {
+  return createKnex({ client: "pg", connection: url, pool: { min: 1, max: 4 } })
+}
+
+/** The rewards module's migrations, run on a bare database (the close touches only its tables). */
+async function migrate(db: Knex): Promise<void> {
+  for (const Migration of [Migration20261125162302]) {
+    const m = new (Migration as any)(null, {}) as { up(): Promise<void>; getQueries(): string[] }
+    await m.up()
+    for (const sql of m.getQueries()) await db.raw(sql)
+  }
+}
+
+/** Child process: builds the base in memory and writes it to the database. */
+async function seed(url: string, members: number): Promise<void> {
+  const { engine, store } = memoryEngine(benchProgram())
+  await buildBase(engine, members)
+  const db = connect(url)
+  await migrate(db)
+  const cfg = benchProgram()
+  const program = (store as MemoryStore).programNow()
+  await db.raw(
+    `insert into rewards_program (id, scale, first_day, last_closed_day, growth_price, raw_growth_price, member_seq, order_seq, op_seq)
+     values ('rwprg_bench', ?, ?, ?, ?::numeric, jsonb_build_object('value', ?::text, 'precision', 20), ?, ?, ?)`,
+    [cfg.scale, program.firstDay, program.lastClosedDay, program.growthPrice.toFixed(), program.growthPrice.toFixed(),
+      program.memberSeq, program.orderSeq, program.opSeq]
+  )
+  await db.raw(
+    `insert into rewards_config_version (id, version, effective_from, config, created_by) values ('rwcfg_bench', 1, null, ?::jsonb, 'bench')`,
+    [JSON.stringify(serializeProgramConfig(cfg))]
+  )
+  const pg = new PostgresRewardsStore(db)
+  const mem = store as MemoryStore
+  const all = mem.allMembers()
+  for (let i = 0; i < all.length; i += EXPORT_CHUNK) {
+    await pg.transaction((tx) => tx.commit({ members: all.slice(i, i + EXPORT_CHUNK) }))
+  }
+  const tranches = [...mem.allTranches()]
+  for (let i = 0; i < tranches.length; i += EXPORT_CHUNK) {
+    await pg.transaction((tx) => tx.commit({ tranches: tranches.slice(i, i + EXPORT_CHUNK) }))
+  }
+  await pg.transaction(async (tx) => tx.commit({ daySales: [{ day: BENCH_DAY, delta: await mem.getDaySales(BENCH_DAY) }] }))
+  // balances as they stand (the import's transfers are not replayed into the ledger)
+  const rows: string[] = []
+  for (const m of all) {
+    const b = mem.memberBalancesNow(m.id)
+    for (const [asset, amount] of Object.entries(b)) if (amount !== 0n) rows.push(`${memberAccount(m.id)}\t${asset}\t${amount}`)
+  }
+  for (const account of Object.values(SYSTEM)) {
+    for (const asset of ASSETS) {
+      const amount = mem.systemBalanceNow(account, asset)
+      if (amount !== 0n) rows.push(`${account}\t${asset}\t${amount}`)
+    }
+  }
+  await copyRows(
+    db,
+    `copy rewards_balance (id, account, asset, amount, raw_amount) from stdin`,
+    rows.map((r, i) => {
+      const amount = r.slice(r.lastIndexOf("\t") + 1)
+      return `rwbal_${i}\t${r}\t{"value": "${amount}", "precision": 20}\n`
+    })
+  )
+  await db.raw("vacuum analyze")
+  await db.destroy()
+}
+
+async function copyRows(db: Knex, sql: string, lines: Iterable<string>): Promise<void> {
+  const client = await (db as any).client.acquireConnection()
+  try {
+    await pipeline(Readable.from(lines), client.query(copyFrom(sql)))
+  } finally {
+    ;(db as any).client.releaseConnection(client)
+  }
+}
+
+/** Child process: the timed close, then the write floor, measured apart. */
+async function close(url: string, members: number): Promise<void> {
+  const db = connect(url)
+  const versions = [{ version: 1, effectiveFrom: null, config: benchProgram() }]
+  const count = async (table: string) => Number((await db.raw(`select count(*)::bigint as n from ${table}`)).rows[0].n)
+  const before = { transfers: await count("rewards_transfer"), batches: await count("rewards_transfer_batch") }
+  const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
+  const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
+  resetPeak()
+  const started = process.hrtime.bigint()
+  await new RewardsEngine(new PostgresRewardsStore(db), versions).closeDay(BENCH_DAY)
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const peakRss = peakSinceReset()
+  const transfers = (await count("rewards_transfer")) - before.transfers
+  const [{ day }] = (await db.raw(`select last_closed_day as day from rewards_program`)).rows
+  if (day !== BENCH_DAY) throw new Error(`the close did not finish: last closed day ${day}`)
+
+  // the floor: COPY 3 narrow rows per member into a table without indexes
+  await db.raw(`create table bench_floor (debit text, credit text, amount numeric, reason text)`)
+  const floorStarted = process.hrtime.bigint()
+  await copyRows(db, `copy bench_floor from stdin`, (function* () {
+    for (let i = 0; i < members; i++) {
+      for (let k = 0; k < 3; k++) yield `m:m${i}\tsys:release\t${1000 + k * 7 + (i % 97)}\trelease.base\n`
+    }
+  })())
+  const floorSeconds = Number(process.hrtime.bigint() - floorStarted) / 1e9
+  await db.raw(`drop table bench_floor`)
+  await db.destroy()
+  process.stdout.write(`${JSON.stringify({ members, seconds, peakRss, transfers, floorSeconds })}\n`)
+}
+
+function child(args: string[]): string {
+  const run = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+    stdio: ["ignore", "pipe", "inherit"],
+  })
+  if (run.status !== 0) throw new Error(`${args.join(" ")} failed (exit ${run.status})`)
+  return run.stdout
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2]
+  if (mode === "--seed") return seed(process.argv[3], Number(process.argv[4]))
+  if (mode === "--close") return close(process.argv[3], Number(process.argv[4]))
+
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0)
+  const server = process.env.DATABASE_URL ? null : await start({ log: () => undefined })
+  const admin = connect(process.env.DATABASE_URL ?? server!.url("postgres"))
+  const urlOf = (db: string) => {
+    if (!process.env.DATABASE_URL) return server!.url(db)
+    const u = new URL(process.env.DATABASE_URL)
+    u.pathname = `/${db}`
+    return u.toString()
+  }
+  const results: { members: number; seconds: number; peakRss: number; transfers: number; floorSeconds: number; seedSeconds: number }[] = []
+  console.log("members    close s   rows written   µs/member   peak RSS MiB   floor s   close ÷ floor   (seed s)")
+  try {
+    for (const size of sizes.length > 0 ? sizes : [100_000, 300_000, 1_000_000]) {
+      const name = `${DB_PREFIX}${size}`
+      await admin.raw(`drop database if exists ${name}`)
+      await admin.raw(`create database ${name}`)
+      const seeded = Date.now()
+      child(["--seed", urlOf(name), String(size)])
+      const seedSeconds = (Date.now() - seeded) / 1000
+      const r = { ...JSON.parse(child(["--close", urlOf(name), String(size)]).trim().split("\n").pop()!), seedSeconds }
+      results.push(r)
+      await admin.raw(`drop database if exists ${name}`)
+      console.log(
+        `${String(r.members).padEnd(10)} ${r.seconds.toFixed(2).padEnd(9)} ${String(r.transfers).padEnd(14)} ${((r.seconds / r.members) * 1e6).toFixed(1).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} ${r.floorSeconds.toFixed(2).padEnd(9)} ${(r.seconds / r.floorSeconds).toFixed(2).padEnd(15)} (${seedSeconds.toFixed(0)})`
+      )
+    }
+  } finally {
+    await admin.destroy()
+    if (server) await stop(server)
+  }
+  if (results.length > 1) {
+    const small = results.reduce((a, b) => (a.members < b.members ? a : b))
+    const large = results.reduce((a, b) => (a.members > b.members ? a : b))
+    const ratio = large.seconds / large.members / (small.seconds / small.members)
+    console.log(`per-member cost ratio ${large.members} vs ${small.members}: ${ratio.toFixed(2)}`)
+  }
+  console.log("targets: 1 M members ≤ 3 × floor, peak RSS ≤ 1.5 GiB, per-member cost at 1 M within 1.3× of 100 k")
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`)
+  process.exit(1)
+})
+
+
