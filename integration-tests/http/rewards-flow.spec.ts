@@ -198,6 +198,21 @@ medusaIntegrationTestRunner({
       const audit = await rewards.audit()
       expect(audit.violations).toEqual([])
       expect(audit.transfers).toBeGreaterThan(20)
+
+      // the module links: Query joins a member to its customer and a rewards order to its order
+      const query = container.resolve(ContainerRegistrationKeys.QUERY)
+      const { data: members } = await query.graph({
+        entity: "rewards_member",
+        fields: ["customer_id", "referral_code", "customer.email"],
+        filters: { customer_id: [b.id] },
+      })
+      expect(members).toEqual([expect.objectContaining({ customer_id: b.id, customer: expect.objectContaining({ email: b.email }) })])
+      const { data: orders } = await query.graph({
+        entity: "rewards_order",
+        fields: ["order_id", "status", "order.id", "order.customer_id"],
+        filters: { order_id: [o1] },
+      })
+      expect(orders).toEqual([expect.objectContaining({ order_id: o1, order: expect.objectContaining({ customer_id: b.id }) })])
     })
 
     it("pays a duplicated and concurrent order.placed once", async () => {
