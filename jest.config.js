@@ -70,5 +70,15 @@ module.exports = {
       // into `require()`.
       transformIgnorePatterns: ["/node_modules/", "<rootDir>/integration-tests/setup/"],
     }),
+    // browser: the admin in Debian's Chromium (playwright-core) against a store the suite
+    // starts itself (migrate, demo seed, `medusa start` with the admin); PostgreSQL as for
+    // `integration`. Needs `apt-get install -y chromium fonts-noto-cjk`. Writes docs/*.png.
+    project({
+      displayName: "browser",
+      testMatch: ["<rootDir>/integration-tests/browser/**/*.spec.ts"],
+      globalSetup: "<rootDir>/integration-tests/setup/global-setup.js",
+      globalTeardown: "<rootDir>/integration-tests/setup/global-teardown.js",
+      transformIgnorePatterns: ["/node_modules/", "<rootDir>/integration-tests/setup/"],
+    }),
   ],
 }

@@ -56,6 +56,29 @@ const config = defineConfig({
           ? JSON.parse(readFileSync(process.env.MEDUSA_REWARDS_PROGRAM_FILE, "utf8"))
           : undefined,
         dayBatchSize: process.env.MEDUSA_REWARDS_DAY_BATCH_SIZE ? Number(process.env.MEDUSA_REWARDS_DAY_BATCH_SIZE) : undefined,
+        // members' share links (issue 6)
+        storefrontUrl: process.env.MEDUSA_REWARDS_STOREFRONT_URL || "http://localhost:8000",
+      },
+    },
+    // Phone accounts (issue 6, RULES.md §7): providers of a plugin are not registered by
+    // Medusa; a store lists them as here (emailpass kept: replacing the auth module's options
+    // replaces its default provider list).
+    {
+      resolve: "@medusajs/medusa/auth",
+      options: {
+        providers: [
+          { resolve: "@medusajs/medusa/auth-emailpass", id: "emailpass" },
+          { resolve: "./src/providers/phone-auth", id: "phone", options: {} },
+        ],
+      },
+    },
+    {
+      resolve: "@medusajs/medusa/notification",
+      options: {
+        providers: [
+          { resolve: "@medusajs/medusa/notification-local", id: "local", options: { name: "Local Notification Provider", channels: ["feed"] } },
+          { resolve: "./src/providers/sms", id: "sms", options: { channels: ["sms"] } },
+        ],
       },
     },
   ],

@@ -22,6 +22,8 @@ import RewardsTranche from "./models/tranche"
 import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
 import { PostgresRewardsStore, trancheFromRow } from "./postgres-store"
+import * as adminQ from "./admin-queries"
+import { RewardsStorefront } from "./storefront"
 import type {
   DayRunsView,
   ImportItem,
@@ -748,6 +750,169 @@ export default class RewardsModuleService extends MedusaService({
       },
       credit: dec(await memberSum("CREDIT")),
     }
+  }
+
+  // ---- admin (issue 5) ----
+  // Reads live in admin-queries.ts (SQL over the module's knex); these methods add the program
+  // state they need and keep every write on the engine's or saveConfigVersion's path.
+
+  /** Versions newest first (who saved what, acknowledgements), the defaults and the current day. */
+  async adminConfigState() {
+    await this.startProgram()
+    const knex = this.knex()
+    const versions = await adminQ.listConfigVersions(knex)
+    const program = await readProgram(knex)
+    const today = await this.today()
+    const open = openDayOf(program)
+    return {
+      versions,
+      defaults: serializeProgramConfig(defaultProgramConfig()),
+      today,
+      openDay: open,
+      // what saveConfigVersion will choose now
+      nextEffectiveFrom: open === null ? null : nextDay(open > today ? open : today),
+      teamRewardsAcknowledged: adminQ.teamRewardsAcknowledged(versions),
+    }
+  }
+
+  /**
+   * Saves a draft as a new version (saveConfigVersion: from the next business day). A draft that
+   * turns team rewards on (RULES.md §4.4–4.5) needs the merchant's acknowledgement of the legal
+   * notice of §10 unless the versions since they were last turned on already carry one; it is
+   * recorded on the new version. Invalid input throws {@link adminQ.AdminInputError} and saves nothing.
+   */
+  async adminSaveConfig(
+    draft: unknown,
+    by: { createdBy: string; note?: string; acknowledgement?: adminQ.Acknowledgement | null }
+  ): Promise<adminQ.ConfigVersionRow> {
+    const issues = adminQ.configIssues(draft)
+    if (issues.length > 0) throw new adminQ.AdminInputError(issues)
+    const config = parseProgramConfig(draft)
+    await this.startProgram()
+    const knex = this.knex()
+    const needsAck = config.schemes.release.teamRewardsEnabled && !adminQ.teamRewardsAcknowledged(await adminQ.listConfigVersions(knex))
+    if (needsAck && !by.acknowledgement) {
+      throw new adminQ.AdminInputError([
+        { field: "acknowledgement", rule: "turning team rewards on requires acknowledging the legal notice (RULES.md §10)" },
+      ])
+    }
+    let saved: ConfigVersion
+    try {
+      saved = await this.saveConfigVersion(draft, { createdBy: by.createdBy, note: by.note })
+    } catch (e) {
+      throw adminQ.AdminInputError.from(e)
+    }
+    if (config.schemes.release.teamRewardsEnabled && by.acknowledgement) {
+      try {
+        await adminQ.recordAcknowledgement(knex, saved.version, by.acknowledgement)
+      } catch (e) {
+        // team rewards never run without the acknowledgement on record
+        await adminQ.withdrawVersion(knex, saved.version)
+        throw e
+      }
+    }
+    return (await adminQ.listConfigVersions(knex)).find((v) => v.version === saved.version)!
+  }
+
+  async adminListMembers(input: adminQ.MemberListInput) {
+    return adminQ.listMembers(this.knex(), await this.scale(), input)
+  }
+
+  /** Referral codes or customer ids equal to `q` (the route adds the Customer module's search). */
+  async adminMembersMatching(q: string): Promise<string[]> {
+    return adminQ.membersMatching(this.knex(), q)
+  }
+
+  async adminMemberDetail(customerId: string) {
+    const versions = await this.configVersions()
+    const cfg = configVersionAt(versions, await this.today(versions)).config
+    return adminQ.memberDetail(this.knex(), await this.scale(), customerId, cfg)
+  }
+
+  /** RULES.md §1.1: an admin changes a member's referrer (engine.changeReferrer); 400 on a refusal. */
+  async adminChangeReferrer(input: { customerId: string; referrerId: string | null; adminId: string; requestId?: string }) {
+    const requestId = input.requestId ?? newId("rwref")
+    return this.operate(
+      () => null,
+      async (engine, day) => {
+        await engine.changeReferrer({ memberId: input.customerId, referrerId: input.referrerId, day, adminId: input.adminId, requestId })
+        return requestId
+      }
+    )
+  }
+
+  async adminListTransfers(filter: adminQ.LedgerFilter, page: { cursor?: string; limit: number }) {
+    return adminQ.listTransfers(this.knex(), await this.scale(), filter, page)
+  }
+
+  async adminExportTransfers(filter: adminQ.LedgerFilter, write: (chunk: string) => Promise<void> | void): Promise<number> {
+    return adminQ.exportTransfersCsv(this.knex(), await this.scale(), filter, write)
+  }
+
+  /** Per-day figures of [from, to] and the obligations report (RULES.md §6, §10). */
+  async adminDashboard(range: { from: string; to: string }) {
+    const versions = await this.configVersions()
+    const today = await this.today(versions)
+    const cfg = configVersionAt(versions, today).config
+    const knex = this.knex()
+    const program = await readProgram(knex)
+    const scale = program.scale
+    return {
+      currency: cfg.currency,
+      schemes: { growth: cfg.schemes.growth.enabled, cycle: cfg.schemes.cycle.enabled, release: cfg.schemes.release.enabled },
+      days: await adminQ.dashboardDays(knex, scale, range.from, range.to),
+      obligations: await adminQ.obligations(knex, scale, cfg, program.growthPrice, {
+        openDay: openDayOf(program),
+        lastClosedDay: program.lastClosedDay,
+      }),
+    }
+  }
+
+  /** The configuration governing today, and the member base a forecast starts from. */
+  async adminForecastSource(): Promise<{ config: ProgramConfig; today: string; base: AsyncIterable<adminQ.BaseMember[]> }> {
+    const versions = await this.configVersions()
+    const today = await this.today(versions)
+    return { config: configVersionAt(versions, today).config, today, base: adminQ.forecastBase(this.knex()) }
+  }
+
+  // ---- storefront (issue 6) ----
+  // The member's reads and the checkout's ledger operations live in storefront.ts; it gets the
+  // module's knex, configuration, clock and engine from here.
+
+  private storefront__?: RewardsStorefront
+
+  /** The member-facing side of the module (src/modules/rewards/storefront.ts). */
+  storefront(): RewardsStorefront {
+    this.storefront__ ??= new RewardsStorefront({
+      knex: () => this.knex(),
+      versions: () => this.configVersions(),
+      today: (versions) => this.today(versions),
+      engine: (versions, trx) => this.engine(versions, trx),
+      options: () => this.options_,
+    })
+    return this.storefront__
+  }
+
+  /** Every balance of the member with its meaning (404 when the customer never joined). */
+  async getMemberRewards(customerId: string) {
+    return this.storefront().memberRewards(customerId)
+  }
+
+  /** The member's transfers, newest first, keyset-paginated on the transfer id. */
+  async listMemberTransfers(customerId: string, page: { limit: number; cursor?: string | null; asset?: string | null }) {
+    return this.storefront().memberTransfers(customerId, page)
+  }
+
+  async getMemberReferral(customerId: string) {
+    return this.storefront().referral(customerId)
+  }
+
+  async getMemberTeam(customerId: string) {
+    return this.storefront().team(customerId)
+  }
+
+  async getMemberGrowth(customerId: string) {
+    return this.storefront().growth(customerId)
   }
 }
 

@@ -12,6 +12,11 @@ export interface RewardsModuleOptions {
    * (default `00:05`). The scheduled job ticks every five minutes and closes what is due.
    */
   closeAt?: string
+  /**
+   * The storefront's base URL (issue 6): a member's share link is this URL with
+   * `?ref=<referral code>`. Omitted: members get their code but no link.
+   */
+  storefrontUrl?: string
 }
 
 export interface JoinEventInput {

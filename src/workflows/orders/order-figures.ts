@@ -11,6 +11,7 @@ export const ORDER_FIGURE_FIELDS = [
   "item_tax_total",
   "credit_lines.amount",
   "credit_lines.reference",
+  "credit_lines.metadata",
   "items.quantity",
   "items.total",
   "items.tax_total",
@@ -60,7 +61,11 @@ export interface OrderFiguresInput {
 export function orderFigures(order: Row): OrderFiguresInput {
   const lines = (order.credit_lines ?? []) as Row[]
   const creditUsed = sum(lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.credit).map((l) => l.amount))
-  const pointsUsed = sum(lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.points).map((l) => l.amount))
+  const pointLines = lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.points)
+  // a points line pays money (its amount); RULES.md §1.2 counts the points (`metadata.points`,
+  // written by the storefront's checkout, issue 6) at pointValue
+  const pointsPaid = sum(pointLines.map((l) => l.amount))
+  const pointsUsed = sum(pointLines.map((l) => l.metadata?.points ?? l.amount))
   const items = MathBN.sub(amount(order.item_total), amount(order.item_tax_total)).toFixed()
   const payments = ((order.payment_collections ?? []) as Row[]).flatMap((pc) => (pc.payments ?? []) as Row[])
   const refunds = payments.flatMap((p) => (p.refunds ?? []) as Row[])
@@ -91,7 +96,7 @@ export function orderFigures(order: Row): OrderFiguresInput {
     customerId: order.customer_id ?? null,
     currencyCode: order.currency_code,
     items,
-    total: MathBN.add(amount(order.total), MathBN.add(creditUsed, pointsUsed)).toFixed(),
+    total: MathBN.add(amount(order.total), MathBN.add(creditUsed, pointsPaid)).toFixed(),
     creditUsed,
     pointsUsed,
     refundedShare: share.toFixed(),
