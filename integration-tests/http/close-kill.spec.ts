@@ -4,7 +4,7 @@
  * restarted; the final ledger must be exactly that of an uninterrupted close of a copy of the
  * same database, and the audit must pass.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -182,5 +182,21 @@ describe("a day close killed at random points converges to the uninterrupted led
     expect(actual.balances).toEqual(expected.balances)
     expect(actual.transfers.length).toBe(expected.transfers.length)
     expect(actual.transfers).toEqual(expected.transfers)
+
+    // `medusa-rewards audit` on the resumed database: sound; then a tampered balance is found
+    const audit = () =>
+      spawnSync(process.execPath, [path.join(REPO, "bin/medusa-rewards.js"), "audit"], {
+        cwd: REPO,
+        encoding: "utf8",
+        env: { ...process.env, DATABASE_URL: url(victim) },
+      })
+    const sound = audit()
+    expect(sound.stdout).toMatch(/^ledger sound: \d+ transfers, \d+ accounts/)
+    expect(sound.status).toBe(0)
+    await sql(victim, `update rewards_balance set amount = amount + 1 where account = 'm:cus_7' and asset = 'POINTS'`)
+    const broken = audit()
+    expect(broken.status).toBe(1)
+    expect(broken.stdout).toContain("invariant 1: m:cus_7|POINTS")
+    expect(broken.stdout).toContain("[m:cus_7]")
   }, 600_000)
 })

@@ -150,11 +150,21 @@ medusaIntegrationTestRunner({
       )
       expect(after.data.day_runs[0].report.release.base).not.toBe("0")
       expect(after.data.day_runs[0].batches_committed).toBeGreaterThan(2)
+
+      const audited = await api.get("/admin/rewards/audit", admin.headers)
+      expect(audited.data).toEqual(expect.objectContaining({ ok: true, violations: [] }))
+      expect(audited.data.transfers).toBe(resumed.transfers.length)
+      // a balance that no longer matches its transfers is reported with its account
+      await rows(`update rewards_balance set amount = amount + 1 where account = 'm:cus_3' and asset = 'QUOTA'`)
+      const broken = await api.get("/admin/rewards/audit", admin.headers)
+      expect(broken.data.ok).toBe(false)
+      expect(broken.data.violations).toEqual([expect.objectContaining({ invariant: 1, accounts: ["m:cus_3"] })])
     })
 
     it("guards the admin routes: authentication, and 400 naming the field", async () => {
       const unauthenticated = await api.get("/admin/rewards/day-runs").catch((e: any) => e.response)
       expect(unauthenticated.status).toBe(401)
+      expect((await api.get("/admin/rewards/audit").catch((e: any) => e.response)).status).toBe(401)
       const post = await api.post("/admin/rewards/day-runs/close", {}).catch((e: any) => e.response)
       expect(post.status).toBe(401)
       const bad = await api.get("/admin/rewards/day-runs?limit=0", admin.headers).catch((e: any) => e.response)

@@ -30,7 +30,8 @@ export default async function closeBusinessDaysJob(container: MedusaContainer): 
       { timeout: 1 }
     )
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e)
+    // a workflow rethrows its step's error as a plain object
+    const message = e && typeof e === "object" && "message" in e ? String((e as { message: unknown }).message) : String(e)
     if (/timed-out acquiring lock/i.test(message)) {
       logger.debug("medusa-rewards: another instance is closing business days")
       return

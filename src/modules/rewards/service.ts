@@ -5,7 +5,7 @@ import { type ProgramConfig, ConfigError, defaultProgramConfig, parseProgramConf
 import { Dec, fromAtoms } from "../../engine/decimal"
 import { addDays, nextDay, openDayOf } from "../../engine/days"
 import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine/engine"
-import { type AuditResult, type LedgerReader, audit } from "../../engine/audit"
+import type { AuditResult } from "../../engine/audit"
 import { eligibleAmount } from "../../engine/eligible"
 import { RulesError } from "../../engine/errors"
 import { SYSTEM } from "../../engine/ledger"
@@ -21,7 +21,8 @@ import RewardsProgram from "./models/program"
 import RewardsTranche from "./models/tranche"
 import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
-import { PostgresRewardsStore, trancheFromRow } from "./postgres-store"
+import { auditDatabase } from "./audit-database"
+import { PostgresRewardsStore } from "./postgres-store"
 import * as adminQ from "./admin-queries"
 import { RewardsStorefront } from "./storefront"
 import type {
@@ -668,40 +669,9 @@ export default class RewardsModuleService extends MedusaService({
     return (await readProgram(this.knex())).scale
   }
 
-  /**
-   * RULES.md §1.8 on the live tables: recomputes every balance from the transfers and checks
-   * the invariants with the engine's own audit. Reads the ledger into memory (a streamed
-   * audit for very large ledgers is the audit command's).
-   */
-  async audit(): Promise<AuditResult> {
-    const versions = await this.configVersions()
-    const knex = this.knex()
-    const transfers = (
-      await knex.raw(
-        `select b.id as batch, b.key, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason
-           from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id
-          order by b.id, t.id`
-      )
-    ).rows as Row[]
-    const balances = (await knex.raw(`select account, asset, amount::text as amount from rewards_balance where deleted_at is null`))
-      .rows as Row[]
-    const tranches = (await knex.raw(`select * from rewards_tranche where deleted_at is null order by seq`)).rows as Row[]
-    const program = await readProgram(knex)
-    const reader: LedgerReader = {
-      *transfers() {
-        for (const t of transfers) {
-          yield { batch: t.batch, batchKey: t.key, asset: t.asset, debit: t.debit, credit: t.credit, amount: BigInt(t.amount), reason: t.reason }
-        }
-      },
-      *cachedBalances() {
-        for (const b of balances) yield { account: b.account, asset: b.asset, balance: BigInt(b.amount) }
-      },
-      *allTranches() {
-        for (const t of tranches) yield trancheFromRow(t)
-      },
-      recordedPrice: () => program.growthPrice,
-    }
-    return audit(reader, versions[0].config.schemes.growth.initialPrice)
+  /** RULES.md §1.8 on the live tables (see {@link auditDatabase}). */
+  async audit(): Promise<AuditResult & { accounts: number }> {
+    return auditDatabase(this.knex())
   }
 
   /** What the program holds and owes, for the demo and a quick look (decimal strings). */
