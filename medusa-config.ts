@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs"
 import { defineConfig, loadEnv } from "@medusajs/framework/utils"
+import { redisModules } from "./docs/medusa-config.production"
 
 loadEnv(process.env.NODE_ENV || "development", process.cwd())
 
@@ -34,6 +35,9 @@ const cors =
 const config = defineConfig({
   projectConfig: {
     databaseUrl: databaseUrl(),
+    // production profile (docs/medusa-config.production.ts): MEDUSA_REWARDS_REDIS_URL switches to
+    // the Redis event bus, workflow engine and locking; MEDUSA_WORKER_MODE picks server/worker
+    redisUrl: process.env.MEDUSA_REWARDS_REDIS_URL,
     http: {
       storeCors: process.env.STORE_CORS || cors,
       adminCors: process.env.ADMIN_CORS || cors,
@@ -47,6 +51,7 @@ const config = defineConfig({
     disable: process.env.MEDUSA_REWARDS_ADMIN !== "true",
   },
   modules: [
+    ...(process.env.MEDUSA_REWARDS_REDIS_URL ? redisModules(process.env.MEDUSA_REWARDS_REDIS_URL) : []),
     {
       resolve: "./src/modules/rewards",
       options: {

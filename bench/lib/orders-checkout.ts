@@ -1,11 +1,12 @@
 /**
  * Checkouts of `npm run bench:orders`, the same in both Medusa processes: every cart of a
- * block is prepared first with Medusa's workflows (cart with the buyer, items, shipping
- * method, payment collection and a session of the system provider; untimed), then each is
- * completed by `completeCartWorkflow`, timed, one at a time.
+ * block is prepared first with Medusa's workflows (cart with the buyer and its items,
+ * shipping method, payment collection and a session of the system provider; untimed, the
+ * block's carts concurrently), then each is completed by `completeCartWorkflow`, timed, one
+ * at a time.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { addLineItems, addShippingMethod, completeCart, createCart, initiatePayment } from "../../scripts/lib/order"
+import { addShippingMethod, completeCart, createCart, initiatePayment } from "../../scripts/lib/order"
 import type { SeededStore } from "../../scripts/lib/store"
 
 /** 2 × 100 CNY: eligible 200, above the release threshold of the bench program (a tranche). */
@@ -45,14 +46,19 @@ export async function checkoutBlock(
   after: (c: Completion) => Promise<void> = async () => undefined
 ): Promise<{ completions: Completion[]; prepareMs: number }> {
   const t = now()
-  const carts: { id: string; buyer: Buyer }[] = []
-  for (const buyer of buyers) {
-    const cart = await createCart(container, store, { customer_id: buyer.id, email: buyer.email })
-    await addLineItems(container, cart.id, [{ variant_id: store.variant.id, quantity: QUANTITY }])
-    await addShippingMethod(container, cart.id, store.shippingOption.id)
-    await initiatePayment(container, cart.id)
-    carts.push({ id: cart.id, buyer })
-  }
+  // untimed, so the block's carts are prepared concurrently
+  const carts = await Promise.all(
+    buyers.map(async (buyer) => {
+      const cart = await createCart(container, store, {
+        customer_id: buyer.id,
+        email: buyer.email,
+        items: [{ variant_id: store.variant.id, quantity: QUANTITY }],
+      })
+      await addShippingMethod(container, cart.id, store.shippingOption.id)
+      await initiatePayment(container, cart.id)
+      return { id: cart.id, buyer }
+    })
+  )
   const prepareMs = now() - t
   const completions: Completion[] = []
   for (const cart of carts) {

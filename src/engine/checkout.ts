@@ -202,7 +202,13 @@ export function priceCheckout(cfg: ProgramConfig, order: CheckoutOrder, held: Ch
   return { credit: creditAtoms, points: pointAtoms, creditValue: credit, pointsValue }
 }
 
-/** Spends at checkout (RULES.md §2.5, §4.7): the priced credit and points go to the platform. */
+/**
+ * Spends at checkout (RULES.md §2.5, §4.7): the priced credit and points go to the platform.
+ *
+ * Decision (§4.7, §2.3 "exist only while growth is enabled" has no counterpart for points):
+ * released points a member already holds still pay while the release scheme is off — they are
+ * the member's; credit pays whatever scheme produced it.
+ */
 export async function spendAtCheckout(
   op: Op,
   memberId: string,

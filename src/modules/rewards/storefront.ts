@@ -550,11 +550,22 @@ export class RewardsStorefront {
     }
   }
 
+  /** Storefront writes of this process, one after another (see {@link write}). */
+  private queue_: Promise<unknown> = Promise.resolve()
+
   /**
    * One write under the program lock, on the open business day (as the service's `operate`):
-   * a rule refusal becomes a 400 naming the field and writes nothing.
+   * a rule refusal becomes a 400 naming the field and writes nothing. Writes of this process
+   * queue here before taking a pool connection: fifty checkouts at once hold one connection
+   * waiting for the program lock, not the whole pool (other processes queue on the lock).
    */
-  private async write<T>(fn: (trx: Knex.Transaction, engine: RewardsEngine, day: string) => Promise<T>): Promise<T> {
+  private write<T>(fn: (trx: Knex.Transaction, engine: RewardsEngine, day: string) => Promise<T>): Promise<T> {
+    const run = this.queue_.then(() => this.writeNow(fn))
+    this.queue_ = run.catch(() => undefined)
+    return run
+  }
+
+  private async writeNow<T>(fn: (trx: Knex.Transaction, engine: RewardsEngine, day: string) => Promise<T>): Promise<T> {
     const versions = await this.deps.versions()
     const today = await this.deps.today(versions)
     try {

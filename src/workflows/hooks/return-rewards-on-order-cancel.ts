@@ -7,9 +7,7 @@
  */
 import { cancelOrderWorkflow } from "@medusajs/medusa/core-flows"
 import { StepResponse } from "@medusajs/framework/workflows-sdk"
-import { REWARDS_MODULE } from "../../modules/rewards"
-import type RewardsModuleService from "../../modules/rewards/service"
-import type { ReturnedCheckout } from "../members/steps/return-checkout-rewards"
+import { type ReturnedCheckout, undoCheckoutReturns } from "../members/cart-rewards"
 import { returnCheckoutRewardsWorkflow } from "../members/workflows/return-checkout-rewards"
 
 cancelOrderWorkflow.hooks.orderCanceled(
@@ -21,15 +19,6 @@ cancelOrderWorkflow.hooks.orderCanceled(
     return new StepResponse(returned, returned)
   },
   async (returned, { container }) => {
-    if (!returned?.length) return
-    const storefront = container.resolve<RewardsModuleService>(REWARDS_MODULE).storefront()
-    for (const r of returned) {
-      await storefront.undoReturn({
-        cartId: r.cart_id,
-        causeId: r.cause_id,
-        amounts: { credit: BigInt(r.credit), points: BigInt(r.points) },
-        previousShare: r.previous_share,
-      })
-    }
+    await undoCheckoutReturns(container, returned)
   }
 )

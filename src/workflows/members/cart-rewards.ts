@@ -1,4 +1,7 @@
+import type { MedusaContainer } from "@medusajs/framework/types"
 import { MathBN } from "@medusajs/framework/utils"
+import { REWARDS_MODULE } from "../../modules/rewards"
+import type RewardsModuleService from "../../modules/rewards/service"
 import { CREDIT_LINE_REFERENCE } from "../orders/order-figures"
 
 /**
@@ -105,4 +108,27 @@ export function rewardsCreditLines(input: {
     })
   }
   return lines
+}
+
+/** What a return gave back, per cart (decimal strings of atoms), as compensation data. */
+export interface ReturnedCheckout {
+  cart_id: string
+  cause_id: string
+  credit: string
+  points: string
+  previous_share: string
+}
+
+/** Takes returns back (the compensation of a return): a shortfall becomes debt (RULES.md §1.7). */
+export async function undoCheckoutReturns(container: Pick<MedusaContainer, "resolve">, returned: ReturnedCheckout[] | undefined) {
+  if (!returned?.length) return
+  const storefront = container.resolve<RewardsModuleService>(REWARDS_MODULE).storefront()
+  for (const r of returned) {
+    await storefront.undoReturn({
+      cartId: r.cart_id,
+      causeId: r.cause_id,
+      amounts: { credit: BigInt(r.credit), points: BigInt(r.points) },
+      previousShare: r.previous_share,
+    })
+  }
 }

@@ -2,6 +2,7 @@ import { StepResponse, createStep } from "@medusajs/framework/workflows-sdk"
 import { Dec } from "../../../engine/decimal"
 import { REWARDS_MODULE } from "../../../modules/rewards"
 import type RewardsModuleService from "../../../modules/rewards/service"
+import { type ReturnedCheckout, undoCheckoutReturns } from "../cart-rewards"
 
 export interface ReturnCheckoutRewardsStepInput {
   order_id: string
@@ -11,15 +12,6 @@ export interface ReturnCheckoutRewardsStepInput {
   share: string
   /** What caused it (`cancel`, `refund:<id>`, `return:<id>`): the ledger batch is keyed by it. */
   cause_id: string
-}
-
-/** What went back now, per cart (decimal strings). */
-export interface ReturnedCheckout {
-  cart_id: string
-  cause_id: string
-  credit: string
-  points: string
-  previous_share: string
 }
 
 export const returnCheckoutRewardsStepId = "return-checkout-rewards"
@@ -53,15 +45,6 @@ export const returnCheckoutRewardsStep = createStep(
     return new StepResponse(returned, returned)
   },
   async (returned, { container }) => {
-    if (!returned?.length) return
-    const storefront = container.resolve<RewardsModuleService>(REWARDS_MODULE).storefront()
-    for (const r of returned) {
-      await storefront.undoReturn({
-        cartId: r.cart_id,
-        causeId: r.cause_id,
-        amounts: { credit: BigInt(r.credit), points: BigInt(r.points) },
-        previousShare: r.previous_share,
-      })
-    }
+    await undoCheckoutReturns(container, returned)
   }
 )

@@ -19,6 +19,12 @@ export const returnCheckoutRewardsWorkflowId = "return-checkout-rewards"
  * and the carts its `medusa-rewards:*` credit lines came from, and returns that share of what
  * each cart spent. Run by the `cancelOrderWorkflow` hook and the refund/return subscriber; an
  * order paid without credit or points does nothing.
+ *
+ * Decision (§1.2 "refunded by a share f of its total"): Medusa refunds only the money paid, so f
+ * is the refunded share of the money paid (or the returned share of the items, if larger; 1 on
+ * cancellation) — the same f the rewards reversal uses (§1.5). A refund of 40 of the 160 paid
+ * in cash for an order of 210 that credit and points paid 50 of is f = 0.25: 12.5 of those 50
+ * go back with it, so the customer gets back 52.5, a quarter of the order.
  */
 export const returnCheckoutRewardsWorkflow = createWorkflow(
   returnCheckoutRewardsWorkflowId,
