@@ -468,7 +468,7 @@ async function main(): Promise<void> {
       postgresSource,
       cpus: `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? "?"}`,
     },
-    seed: setup.seed,
+    seed: { ...setup.seed, setupMaxRssMb: setup.maxRssMb },
     timings,
     load: {
       mean: load.length ? load.reduce((a, b) => a + b, 0) / load.length : os.loadavg()[0],

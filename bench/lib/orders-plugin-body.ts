@@ -52,6 +52,8 @@ export interface PluginReady {
   buyerDepths: { shallow: number[]; deep: number[] }
   environment: { postgres: string; sharedBuffers: string; node: string }
   timings: Record<string, number>
+  /** peak RSS of this process after the setup, MB (the seeding runs inside PostgreSQL) */
+  maxRssMb: number
 }
 
 export interface PluginCompletion {
@@ -341,7 +343,8 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
   log(`buyers joined in ${timings.buyers} s; depths shallow ${buyerDepths.shallow.join(",")}, deep ${buyerDepths.deep.join(",")}`)
 
   orderPlaced.timedOn()
-  const ready: PluginReady = { seed, store, buyers, buyerDepths, environment, timings }
+  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024)
+  const ready: PluginReady = { seed, store, buyers, buyerDepths, environment, timings, maxRssMb }
   await serve(ready, {
     /** checkouts with the plugin: its subscriber awards each order before the next checkout */
     async complete(args: CompleteArgs): Promise<{ completions: PluginCompletion[]; prepareMs: number; load: number }> {
@@ -441,7 +444,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
                 (select count(*) from rewards_member)::int as members`,
         [orderIds, orderIds, orderIds.map((id) => `order:${id}:placed`)]
       )
-      return { orders: orderIds.length, ...check }
+      return { orders: orderIds.length, ...check, pluginMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }
     },
   })
   orderPlaced.restore()

@@ -32,7 +32,7 @@ export interface OrderSample {
 export interface BenchResult {
   params: { members: number; chain: number; orders: number; block: number; warmup: number }
   environment: { postgres: string; postgresSource: string; sharedBuffers: string; node: string; cpus: string }
-  seed: SeedResult
+  seed: SeedResult & { setupMaxRssMb?: number }
   timings: Record<string, number>
   /** 1-minute load average, sampled every 5 s during the orders */
   load: { mean: number; max: number; cpus: number }
@@ -138,7 +138,8 @@ export function renderReport(r: BenchResult, options: { wallSeconds?: number; ve
   )
   lines.push(
     `                     seeded with set-based SQL in ${(seed.timings.members + seed.timings.history + seed.timings.indexes + seed.timings.analyze).toFixed(1)} s` +
-      ` (members ${seed.timings.members} s, history ${seed.timings.history} s, indexes ${seed.timings.indexes} s, vacuum analyze ${seed.timings.analyze} s)`
+      ` (members ${seed.timings.members} s, history ${seed.timings.history} s, indexes ${seed.timings.indexes} s, vacuum analyze ${seed.timings.analyze} s)` +
+      (seed.setupMaxRssMb ? `; Node peak RSS ${seed.setupMaxRssMb} MB (the rows never pass through Node)` : "")
   )
   lines.push(`                     sizes: ${Object.entries(seed.tableSizes).map(([k, v]) => `${k} ${v}`).join(", ")}`)
   lines.push(`  chain depth        ${int(seed.chain)}: deep buyers are referred by its end (depth ${deepDepths}), shallow buyers by a root (depth ${shallowDepths})`)

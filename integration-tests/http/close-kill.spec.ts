@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { Client } from "pg"
+import { seededRandom } from "../../src/simulator/random"
 
 const REPO = path.resolve(__dirname, "../..")
 const SCRIPT = "./integration-tests/process/rewards-script.ts"
@@ -107,12 +108,6 @@ async function ledger(db: string) {
   }
 }
 
-/** Deterministic random points, printed so a failure can be replayed. */
-function prng(seed: number) {
-  let s = seed >>> 0
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32)
-}
-
 describe("a day close killed at random points converges to the uninterrupted ledger", () => {
   const suffix = `${process.pid}_${Date.now() % 100000}`
   const base = `rewards_kill_base_${suffix}`
@@ -138,7 +133,8 @@ describe("a day close killed at random points converges to the uninterrupted led
     const total = await dayBatches(reference)
     expect(total).toBeGreaterThan(100)
 
-    const random = prng(Number(process.env.KILL_SEED ?? 20261125))
+    // deterministic random points, printed so a failure can be replayed
+    const random = seededRandom(Number(process.env.KILL_SEED ?? 20261125))
     const kills: number[] = []
     for (let attempt = 0; attempt < 20; attempt++) {
       const committed = await dayBatches(victim)

@@ -42,13 +42,19 @@ export default async function redisScript({ container }: ExecArgs) {
       return
     }
     case "order": {
-      const store = await seedStore(container, { currency: "cny", unitPrice: 100, shippingPrice: 10, name: "Redis test" })
+      // one store per run: a country belongs to one region (REWARDS_COUNTRY for another run)
+      const country = process.env.REWARDS_COUNTRY ?? "cn"
+      const store = await seedStore(container, { currency: "cny", country, unitPrice: 100, shippingPrice: 10, name: `Redis test ${country}` })
       const { customer } = await createCustomer(container)
       const quantity = Number(process.env.REWARDS_QUANTITY ?? 3)
       const { order_id } = await placeOrder(container, store, {
         customer_id: customer.id,
         items: [{ variant_id: store.variant.id, quantity }],
       })
+      // A workflow's events are released to the bus when it finishes, by a handler that
+      // `run()` does not wait for; `medusa exec` exits the process as soon as this function
+      // returns, which would drop the order's `order.placed` on the floor.
+      await new Promise((resolve) => setTimeout(resolve, 3000))
       process.stdout.write(`${JSON.stringify({ orderId: order_id, customerId: customer.id, items: String(quantity * 100) })}\n`)
       return
     }

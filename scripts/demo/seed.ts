@@ -27,6 +27,9 @@
  * describes what is there.
  */
 import { readFileSync, writeFileSync } from "node:fs"
+import { addDays } from "../../src/engine/days"
+import { businessDayOf } from "../../src/modules/rewards/business-day"
+import { seededRandom } from "../../src/simulator/random"
 import path from "node:path"
 import { updateStoresWorkflow } from "@medusajs/core-flows"
 import type { ExecArgs, MedusaContainer } from "@medusajs/framework/types"
@@ -100,36 +103,10 @@ const ORDERS_PER_DAY = [7, 8, 8, 9]
 
 const email = (c: DemoCustomer) => `${c.key}@medusa-rewards.test`
 
-/** mulberry32: the same orders on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // Business days in the program's time zone
 // ---------------------------------------------------------------------------------------
 
-/** The calendar day (YYYY-MM-DD) of `instant` in `timeZone`. */
-export function dayIn(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(instant)
-}
-
-export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split("-").map(Number)
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10)
-}
 
 /** Offset of `timeZone` from UTC at `instant`, in ms. */
 function zoneOffset(instant: number, timeZone: string): number {
@@ -286,7 +263,7 @@ export default async function seedDemo({ container }: ExecArgs) {
   logger.info(`demo seed: store and ${products.length} products ready`)
 
   // Business days --------------------------------------------------------------------------
-  const today = dayIn(new Date(), timeZone)
+  const today = businessDayOf(new Date(), timeZone)
   const days = Array.from({ length: DAYS }, (_, k) => addDays(today, k - DAYS))
   let now = atLocalTime(days[0], 9, 0, timeZone)
   rewards.setClock(() => new Date(now.getTime()))
@@ -294,7 +271,7 @@ export default async function seedDemo({ container }: ExecArgs) {
     now = new Date(now.getTime() + minutes * 60_000)
   }
 
-  const random = prng(20_251_124)
+  const random = seededRandom(20_251_124) // the same orders on every run
   const customerIds = new Map<string, string>()
   const referralCodes = new Map<string, string>()
   const joined: DemoCustomer[] = []

@@ -17,7 +17,8 @@ import { randomBytes } from "node:crypto"
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { generateEntityId } from "@medusajs/framework/utils"
 import { Dec } from "../../engine/decimal"
-import { MEMBER_ASSETS, type Asset, type MemberAsset, isMemberAccount, memberAccount } from "../../engine/ledger"
+import { type Asset, type MemberAsset, isMemberAccount, memberAccount } from "../../engine/ledger"
+import { emptyBalances } from "../../engine/op"
 import {
   type BalanceRow,
   type Commit,
@@ -57,11 +58,6 @@ function rowIds(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${base}${i.toString(36)}`)
 }
 
-function emptyBalances(): MemberBalances {
-  const b = {} as MemberBalances
-  for (const a of MEMBER_ASSETS) b[a] = 0n
-  return b
-}
 
 export interface PostgresStoreOptions {
   /** Wraps the first statement of every write transaction, e.g. to set a lock timeout. */

@@ -375,17 +375,18 @@ export class RewardsStorefront {
       throw new MedusaError(MedusaError.Types.INVALID_DATA, "cursor: is not a cursor this endpoint returned")
     }
     const limit = page.limit
-    const side = (column: "debit" | "credit") => `
-      (select id, batch_id, day, asset, debit, credit, amount::text as amount, reason, created_at from rewards_transfer
-        where ${column} = ? and ${LIVE} ${before !== null ? "and id < ?" : ""} ${page.asset ? "and asset = ?" : ""}
-        order by id desc limit ?)`
-    const sideArgs = [account, ...(before !== null ? [before] : []), ...(page.asset ? [page.asset] : []), limit + 1]
+    // the member-account index of Migration20261126100000: the expression and the predicate
+    // are written exactly as the index defines them, so the planner uses it
     const list = await rows(
       this.deps.knex(),
-      `select u.*, b.key from (${side("debit")} union all ${side("credit")}) u
-         join rewards_transfer_batch b on b.id = u.batch_id
-        order by u.id desc limit ?`,
-      [...sideArgs, ...sideArgs, limit + 1]
+      `select t.id, t.batch_id, t.day, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason, t.created_at, b.key
+         from rewards_transfer t
+         join rewards_transfer_batch b on b.id = t.batch_id
+        where (case when t.debit like 'm:%' then t.debit else t.credit end) collate "C" = ?
+          and t.deleted_at is null and (t.debit like 'm:%' or t.credit like 'm:%')
+          ${before !== null ? "and t.id < ?" : ""} ${page.asset ? "and t.asset = ?" : ""}
+        order by t.id desc limit ?`,
+      [account, ...(before !== null ? [before] : []), ...(page.asset ? [page.asset] : []), limit + 1]
     )
     const more = list.length > limit
     const shown = list.slice(0, limit)

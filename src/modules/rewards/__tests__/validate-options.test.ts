@@ -17,6 +17,13 @@ describe("plugin options are validated when the store starts", () => {
     )
   })
 
+  it("refuses a close time that is not HH:MM and a storefront URL that is not http(s)", async () => {
+    await expect(load({ closeAt: "0:5" })).rejects.toThrow("closeAt: must be a local time HH:MM")
+    await expect(load({ closeAt: "24:00" })).rejects.toThrow("closeAt: must be a local time HH:MM")
+    await expect(load({ closeAt: "23:59", storefrontUrl: "https://shop.example.com" })).resolves.toBeUndefined()
+    await expect(load({ storefrontUrl: "shop.example.com" })).rejects.toThrow("storefrontUrl: must be an http(s) URL")
+  })
+
   it("refuses a day batch size that is not a positive integer", async () => {
     await expect(load({ dayBatchSize: 0 })).rejects.toThrow("dayBatchSize: must be an integer ≥ 1")
     await expect(load({ dayBatchSize: 2.5 })).rejects.toThrow("dayBatchSize: must be an integer ≥ 1")

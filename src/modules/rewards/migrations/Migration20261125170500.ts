@@ -3,8 +3,8 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations";
 /**
  * Storefront (issue 6), hand-written: no DML model changes, so the snapshot is untouched.
  *
- * - `rewards_transfer (debit, id)` and `(credit, id)`: a member's transfer history, newest
- *   first, by keyset on the transfer id (one index range per side, merged).
+ * - A member's transfer history uses the member-account index of Migration20261126100000
+ *   (one index for the storefront and the admin ledger: every index costs each day close).
  * - `rewards_checkout`: what a cart paid with credit and points (atoms of 10^-scale), and what
  *   cancellations and refunds gave back so far (RULES.md §1.2 decision).
  * - `rewards_phone_code`, `rewards_phone_event`: SMS codes of phone accounts (RULES.md §7),
@@ -13,8 +13,6 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations";
 export class Migration20261125170500 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_transfer_debit_id" ON "rewards_transfer" ("debit", "id") WHERE deleted_at IS NULL;`);
-    this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_transfer_credit_id" ON "rewards_transfer" ("credit", "id") WHERE deleted_at IS NULL;`);
 
     this.addSql(`create table if not exists "rewards_checkout" ("id" text not null, "cart_id" text not null, "attempt" integer not null default 1, "customer_id" text not null, "order_id" text null, "currency_code" text not null, "status" text check ("status" in ('spent', 'released')) not null, "credit" numeric not null, "points" numeric not null, "credit_value" numeric not null, "points_value" numeric not null, "returned_credit" numeric not null default 0, "returned_points" numeric not null default 0, "returned_share" numeric not null default 0, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "deleted_at" timestamptz null, constraint "rewards_checkout_pkey" primary key ("id"));`);
     this.addSql(`CREATE UNIQUE INDEX IF NOT EXISTS "IDX_rewards_checkout_cart_id_unique" ON "rewards_checkout" ("cart_id") WHERE deleted_at IS NULL;`);
@@ -34,8 +32,6 @@ export class Migration20261125170500 extends Migration {
     this.addSql(`drop table if exists "rewards_phone_event" cascade;`);
     this.addSql(`drop table if exists "rewards_phone_code" cascade;`);
     this.addSql(`drop table if exists "rewards_checkout" cascade;`);
-    this.addSql(`DROP INDEX IF EXISTS "IDX_rewards_transfer_credit_id";`);
-    this.addSql(`DROP INDEX IF EXISTS "IDX_rewards_transfer_debit_id";`);
   }
 
 }

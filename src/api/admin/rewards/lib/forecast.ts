@@ -14,6 +14,7 @@
  * applied to a sales path, not a replay of the ledger.
  */
 import type { ProgramConfig } from "../../../../engine/config"
+import { seededRandom } from "../../../../simulator/random"
 import { addDays } from "../../../../engine/days"
 import { Dec, fromAtoms } from "../../../../engine/decimal"
 import type { JoinInput, OrderInput } from "../../../../engine/engine"
@@ -86,17 +87,8 @@ export interface ForecastResult {
 export const MAX_ORDERS_PER_DAY = 5_000
 export const MAX_SYNTHETIC_MEMBERS = 100_000
 
-/** mulberry32: a tiny, fast, seedable PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The forecast's generator (seeded: the same input gives the same series). */
+export const prng = seededRandom
 
 /** Sales of day `d` (1-based) of the path, rounded down to cents. */
 export function salesOn(path: SalesPath, d: number): Dec {
