@@ -388,12 +388,25 @@ async function main(): Promise<void> {
   const loadTimer = setInterval(() => load.push(os.loadavg()[0]), 5_000)
   const pattern = ["without", "with", "with", "without"] as const
   const total = warmup + orders
+  // Shallow and deep buyers alternate within a block, and which comes first flips every
+  // round, so each depth sees every position of a block (the first checkout or award after
+  // a pause is slower) equally often in both modes.
+  const queues: Record<DepthClass, PluginReady["buyers"]> = {
+    shallow: setup.buyers.filter((b) => b.depth === "shallow"),
+    deep: setup.buyers.filter((b) => b.depth === "deep"),
+  }
+  const take = (depth: DepthClass) => {
+    const buyer = queues[depth].shift()
+    if (!buyer) throw new Error(`no ${depth} buyer left`)
+    return buyer
+  }
   let prepareMs = 0
   t = performance.now()
   for (let b = 0; b < total / block; b++) {
     const mode = pattern[b % pattern.length]
     const from = b * block
-    const buyers = setup.buyers.slice(from, from + block)
+    const flip = Math.floor(b / pattern.length) % 2
+    const buyers = Array.from({ length: block }, (_, j) => take((j + flip) % 2 === 0 ? "shallow" : "deep"))
     const task: CompleteArgs = { store: setup.store, buyers }
     if (mode === "without") {
       const done = await bare.task<{ completions: Completion[]; prepareMs: number }>("complete", task)
@@ -448,7 +461,7 @@ async function main(): Promise<void> {
   timings.cartPreparation = Math.round(prepareMs / 100) / 10
 
   // 5. SQL trace of a shallow and a deep award, then the checks
-  const traceBuyers = setup.buyers.slice(total, total + 2)
+  const traceBuyers = [take("shallow"), take("deep")]
   const traced = await bare.task<{ completions: Completion[] }>("complete", { store: setup.store, buyers: traceBuyers })
   const trace = await plugin.task<TraceResult>("trace", {
     orders: traced.completions.map((c) => ({ orderId: c.orderId, depth: c.buyer.depth as DepthClass })),

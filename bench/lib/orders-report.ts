@@ -54,6 +54,7 @@ export const TARGETS = {
 
 export interface Stats {
   n: number
+  min: number
   p50: number
   p99: number
   mean: number
@@ -64,9 +65,9 @@ export interface Stats {
 export function stats(values: number[]): Stats {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
   const n = s.length
-  if (n === 0) return { n, p50: NaN, p99: NaN, mean: NaN, max: NaN }
+  if (n === 0) return { n, min: NaN, p50: NaN, p99: NaN, mean: NaN, max: NaN }
   const rank = (p: number) => s[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))]
-  return { n, p50: rank(0.5), p99: rank(0.99), mean: s.reduce((a, b) => a + b, 0) / n, max: s[n - 1] }
+  return { n, min: s[0], p50: rank(0.5), p99: rank(0.99), mean: s.reduce((a, b) => a + b, 0) / n, max: s[n - 1] }
 }
 
 const int = (n: number) => n.toLocaleString("en-US")
@@ -119,9 +120,12 @@ export function renderReport(r: BenchResult, options: { wallSeconds?: number; ve
   const deepDepths = r.buyerDepths.deep.join(", ")
   const lines: string[] = []
   const W = 58
-  const header = () => lines.push(`  ${"".padEnd(W)}${"p50".padStart(10)}${"p99".padStart(11)}${"mean".padStart(11)}${"n".padStart(7)}`)
+  const header = () =>
+    lines.push(`  ${"".padEnd(W)}${"p50".padStart(10)}${"p99".padStart(11)}${"mean".padStart(11)}${"min".padStart(10)}${"n".padStart(7)}`)
   const row = (label: string, s: Stats) =>
-    lines.push(`  ${label.padEnd(W)}${ms(s.p50).padStart(10)}${ms(s.p99).padStart(11)}${ms(s.mean).padStart(11)}${int(s.n).padStart(7)}`)
+    lines.push(
+      `  ${label.padEnd(W)}${ms(s.p50).padStart(10)}${ms(s.p99).padStart(11)}${ms(s.mean).padStart(11)}${ms(s.min).padStart(10)}${int(s.n).padStart(7)}`
+    )
 
   lines.push("", "medusa-rewards · npm run bench:orders", "")
   lines.push(`  ${r.environment.postgres} (${r.environment.postgresSource}), shared_buffers ${r.environment.sharedBuffers}; Node ${r.environment.node}; ${r.environment.cpus}`)
@@ -145,7 +149,7 @@ export function renderReport(r: BenchResult, options: { wallSeconds?: number; ve
   lines.push(`  chain depth        ${int(seed.chain)}: deep buyers are referred by its end (depth ${deepDepths}), shallow buyers by a root (depth ${shallowDepths})`)
   lines.push(
     `  orders             ${int(measured.length)} measured (+${r.params.warmup} warm-up): real checkouts, one new customer each, half shallow half deep;` +
-      ` blocks of ${r.params.block}, without/with/with/without …`
+      ` blocks of ${r.params.block}, without/with/with/without …; shallow and deep alternate and swap places every round`
   )
   lines.push(`    without plugin   checked out by a second Medusa process with Medusa's defaults only (no rewards module, no plugin code), same database;`)
   lines.push(`                     then awarded by awardOrderWorkflow(container).run(), one after another, in the plugin's process`)
