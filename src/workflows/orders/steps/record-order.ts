@@ -35,7 +35,7 @@ export const recordOrderStep = createStep(
     if (Number(figures.refundedShare) > 0 && event.status !== "skipped") {
       reversal = await rewards.recordRefund({
         orderId: figures.orderId,
-        refundId: figures.canceled ? "cancel" : (figures.latestRefundId ?? "at-award"),
+        refundId: `at-award:${figures.canceled ? "cancel" : (figures.latestRefundId ?? "refund")}`,
         refundedShare: figures.refundedShare,
       })
     }
