@@ -8,18 +8,18 @@ import { dayPools, memberPayout, tierBounds, tierOf } from "./cycle"
 import { Dec } from "./decimal"
 import { reject } from "./errors"
 import { exitDue, priceUnits, sellBack } from "./growth"
-import { SYSTEM, keys, memberAccount, type Transfer, type TransferBatch } from "./ledger"
+import { DAY_SLOTS, SLOT, SYSTEM, keys, memberAccount, type Transfer, type TransferBatch } from "./ledger"
 import { openDayOf } from "./days"
 import type { RewardsEngine } from "./engine"
 import { awardOrder } from "./orders"
 import { ReleasePass } from "./team"
-import type { Commit, DayReport, DayRun } from "./store"
+import type { DayReport, DayRun } from "./store"
 
 /** Members per batch by default: the unit of commit and of idempotency of a day close. */
 export const DAY_BATCH_SIZE = 5_000
 
-/** Balances the cycle step reads: QUOTA, WEIGHT, DEBT_CREDIT. */
-const CYCLE_COLUMNS = ["QUOTA", "WEIGHT", "DEBT_CREDIT"] as const
+/** Balances the cycle aggregates read. */
+const CYCLE_COLUMNS = ["QUOTA", "WEIGHT"] as const
 
 export function emptyReport(day: string, tiers: number): DayReport {
   return {
@@ -32,6 +32,11 @@ export function emptyReport(day: string, tiers: number): DayReport {
 }
 
 export async function closeBusinessDay(engine: RewardsEngine, day: string): Promise<boolean> {
+  return engine.store.exclusive(() => closeHeldOff(engine, day))
+}
+
+/** The close itself, while every other writer waits (RewardsStore.exclusive). */
+async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean> {
   const store = engine.store
   const v = engine.configAt(day)
   const cfg = v.config
@@ -134,132 +139,144 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
     await saveStep("cycle")
   }
 
-  // (3) cycle payouts (RULES.md §3.2)
+  // (3) the cycle's pools and the aggregates every payout divides by (RULES.md §3.2), fixed
+  // before the first payout so a resumed close pays the same
   if (run.step === "cycle") {
     const c = cfg.schemes.cycle
-    const bounds = tierBounds(c)
-    if (c.enabled) {
-      if (run.cycle === null) {
-        const sales = await store.transaction((tx) => tx.getDaySales(day))
-        const pools = dayPools(c, sales, cfg.scale)
-        let totalWeight = 0n
-        const tierCounts = new Array<number>(c.tiers.length).fill(0)
-        for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-          for (const { values } of rows) {
-            const [quota, weight] = values
-            if (quota <= 0n) continue // only active members (quota > 0)
-            totalWeight += weight
-            const k = tierOf(bounds, weight)
-            if (k >= 0) tierCounts[k] += 1
-          }
-        }
-        run.cycle = { sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }
-        report.cycle.proRataPool = pools.proRata
-        report.cycle.tierPools = pools.tiers
-        const funded = pools.tiers.reduce((a, b) => a + b, pools.proRata)
-        await store.transaction((tx) =>
-          tx.commit({
-            batch: batch(
-              keys.dayStep(day, "cycle-pools", 0),
-              funded > 0n ? [{ asset: "MONEY", debit: SYSTEM.sales, credit: SYSTEM.cyclePool, amount: funded, reason: "cycle.pool" }] : [],
-              `day:${day}`
-            ),
-            dayRun: run,
-          })
-        )
-      }
-      const agg = run.cycle
-      const tierShares = agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n))
-      let n = 0
+    if (c.enabled && run.cycle === null) {
+      const bounds = tierBounds(c)
+      const sales = await store.transaction((tx) => tx.getDaySales(day))
+      const pools = dayPools(c, sales, cfg.scale)
+      let totalWeight = 0n
+      const tierCounts = new Array<number>(c.tiers.length).fill(0)
       for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-        const key = keys.dayStep(day, "cycle", n++)
-        const transfers: Transfer[] = []
-        let paidInBatch = 0n
-        for (const { ref, account, values } of rows) {
-          const [quota, weight, debt] = values
-          if (quota <= 0n) continue
+        for (const { values } of rows) {
+          const [quota, weight] = values
+          if (quota <= 0n) continue // only active members (quota > 0)
+          totalWeight += weight
           const k = tierOf(bounds, weight)
-          const paid = memberPayout(weight, quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
-          if (paid === 0n) continue
-          // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
-          transfers.push({ asset: "QUOTA", debit: account, debitRef: ref, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.quota" })
-          const settled = debt < paid ? debt : paid
-          if (settled > 0n) transfers.push({ asset: "DEBT_CREDIT", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
-          if (paid > settled) transfers.push({ asset: "CREDIT", debit: SYSTEM.platform, credit: account, creditRef: ref, amount: paid - settled, reason: "cycle.payout" })
-          paidInBatch += paid
+          if (k >= 0) tierCounts[k] += 1
         }
-        if (paidInBatch > 0n) {
-          transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paidInBatch, reason: "cycle.payout.funding" })
-        }
-        await store.transaction(async (tx) => {
-          if (await tx.hasBatch(key)) return // committed before a crash: its payouts are in the report
-          report.cycle.paid += paidInBatch
-          await tx.commit({ batch: batch(key, transfers, `day:${day}`), dayRun: run })
-        })
       }
-      const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - report.cycle.paid
-      report.cycle.returned = returned
-      await store.transaction(async (tx) => {
-        const key = keys.dayStep(day, "cycle-returned", 0)
-        if (await tx.hasBatch(key)) return
-        const transfers: Transfer[] =
-          returned > 0n ? [{ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: returned, reason: "cycle.returned" }] : []
-        await tx.commit({ batch: batch(key, transfers, `day:${day}`), dayRun: run })
-      })
+      run.cycle = { sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }
+      report.cycle.proRataPool = pools.proRata
+      report.cycle.tierPools = pools.tiers
+      const funded = pools.tiers.reduce((a, b) => a + b, pools.proRata)
+      run.step = "release"
+      await store.transaction((tx) =>
+        tx.commit({
+          batch: batch(
+            keys.dayStep(day, "cycle-pools", 0),
+            funded > 0n ? [{ asset: "MONEY", debit: SYSTEM.sales, credit: SYSTEM.cyclePool, amount: funded, reason: "cycle.pool" }] : [],
+            `day:${day}`
+          ),
+          dayRun: run,
+        })
+      )
+    } else {
+      await saveStep("release")
     }
-    await saveStep("release")
   }
 
-  // (4) release: base releases, then accelerations (RULES.md §4.2–4.6)
+  // (3)–(4) the member pass: every member's cycle payout (RULES.md §3.2) and release (§4.2–4.6)
+  // in one sweep of the referral forest, children before parents. A member's payout reads and
+  // moves only QUOTA, WEIGHT, CREDIT and DEBT_CREDIT, its release only locked points, points,
+  // DEBT_POINTS, tranches and the team figures, so computing both member by member gives what
+  // step (3) then step (4) gives. Each batch of members is staged under its own key; the whole
+  // pass is published at once, with the cycle's funding and returned pools, so a crash at any
+  // point resumes from inputs that nothing has changed yet.
   if (run.step === "release") {
+    const c = cfg.schemes.cycle
     const r = cfg.schemes.release
-    if (r.enabled) {
+    if (c.enabled || r.enabled) {
+      const agg = c.enabled ? run.cycle : null
+      const bounds = tierBounds(c)
+      const tierShares = agg ? agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n)) : []
       const amountScale = await store.getAmountScale()
-      const pass = new ReleasePass(r, day, amountScale)
+      const pass = r.enabled ? new ReleasePass(r, amountScale) : null
+      const S = DAY_SLOTS.length
+      const slotTotals = new Array<bigint>(S).fill(0n)
+      const released = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
       let n = 0
-      for await (const rows of store.streamReleaseRows(engine.dayBatchSize)) {
-        // every member passes through the pass, also in batches committed before a crash:
-        // their downline's walks and shares must reach the members above them
-        const key = keys.dayStep(day, "release", n++)
-        const transfers: Transfer[] = []
-        const releases: NonNullable<Commit["trancheReleases"]> = []
-        const teamStats: NonNullable<Commit["teamStats"]> = { amountScale, members: [] }
-        const totals = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
-        for (const row of rows) {
-          const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
-          totals.base += res.baseTotal
-          totals.share += res.share
-          totals.team += res.team
-          totals.peer += res.peer
-          totals.forfeited += res.forfeited
-          if (res.starLevel !== row.starLevel || res.teamPerformance !== row.teamPerformance) {
-            teamStats.members.push({ ref: row.ref, teamPerformance: res.teamPerformance, starLevel: res.starLevel })
-          }
-          for (let i = 0; i < row.tranches.length; i++) {
-            if (res.out[i] > 0n) {
-              releases.push({
-                ref: row.tranches[i].ref,
-                remaining: res.start[i] - res.out[i],
-                releasedOn: day,
-                remainingBeforeRelease: res.start[i],
-              })
+      // every batch passes through the pass, also those staged before a crash: their downline's
+      // walks and shares must reach the members above them, and their totals the report
+      for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
+        const key = keys.dayStep(day, "members", n++)
+        const amounts = new Array<bigint>(rows.length * S).fill(0n)
+        const trancheOut: bigint[] = []
+        const teamPerformance = new Array<bigint>(rows.length)
+        const starLevel = new Array<number>(rows.length)
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]
+          const at = i * S
+          if (agg && row.quota > 0n) {
+            const k = tierOf(bounds, row.weight)
+            const paid = memberPayout(row.weight, row.quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
+            if (paid > 0n) {
+              // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
+              const settled = row.debtCredit < paid ? row.debtCredit : paid
+              amounts[at + SLOT.cycleQuota] = paid
+              amounts[at + SLOT.cycleDebtSettle] = settled
+              amounts[at + SLOT.cycleCredit] = paid - settled
             }
           }
-          pushReleaseTransfers(transfers, row.account, row.ref, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+          if (pass) {
+            const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
+            released.base += res.baseTotal
+            released.share += res.share
+            released.team += res.team
+            released.peer += res.peer
+            released.forfeited += res.forfeited
+            teamPerformance[i] = res.teamPerformance
+            starLevel[i] = res.starLevel
+            for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
+            releaseSlots(amounts, at, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+          } else {
+            teamPerformance[i] = row.teamPerformance
+            starLevel[i] = row.starLevel
+            for (let t = 0; t < row.tranches.length; t++) trancheOut.push(0n)
+          }
         }
+        for (let j = 0; j < amounts.length; j++) if (amounts[j] !== 0n) slotTotals[j % S] += amounts[j]
         await store.transaction(async (tx) => {
-          if (await tx.hasBatch(key)) return
-          const rel = report.release
-          rel.base += totals.base
-          rel.share += totals.share
-          rel.team += totals.team
-          rel.peer += totals.peer
-          rel.forfeited += totals.forfeited
-          await tx.commit({ batch: batch(key, transfers, `day:${day}`), trancheReleases: releases, teamStats, dayRun: run })
+          if (await tx.hasBatch(key)) return // staged before a crash
+          await tx.commit({
+            memberDays: {
+              key,
+              day,
+              source: `day:${day}`,
+              configVersion: v.version,
+              rows,
+              amounts,
+              trancheOut,
+              teamPerformance,
+              starLevel,
+              amountScale,
+            },
+          })
         })
       }
+      const transfers: Transfer[] = []
+      if (agg) {
+        const paid = slotTotals[SLOT.cycleQuota]
+        const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - paid
+        report.cycle.paid = paid
+        report.cycle.returned = returned
+        if (paid > 0n) transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.funding" })
+        if (returned > 0n) transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: returned, reason: "cycle.returned" })
+      }
+      if (pass) report.release = released
+      run.step = "report"
+      await store.transaction((tx) =>
+        tx.commit({
+          publishMemberDays: { day, slotTotals },
+          batch: batch(keys.dayStep(day, "cycle-returned", 0), transfers, `day:${day}`),
+          dayRun: run,
+        })
+      )
+    } else {
+      await saveStep("report")
     }
-    await saveStep("report")
   }
 
   // (5) the day report; the day is closed
@@ -276,32 +293,18 @@ export async function closeBusinessDay(engine: RewardsEngine, day: string): Prom
 }
 
 /**
- * A member's day release as transfers: locked points out (base, then accelerations), released
- * points in after settling points debt (RULES.md §1.7), and the forfeited excess (§4.6).
+ * A member's day release as posting slots (DAY_SLOTS): locked points out (base, then
+ * accelerations), released points in after settling points debt (RULES.md §1.7), and the
+ * forfeited excess (§4.6).
  */
-function pushReleaseTransfers(
-  out: Transfer[],
-  account: string,
-  ref: number,
-  base: bigint,
-  acceleration: bigint,
-  forfeited: bigint,
-  debt: bigint
-): void {
-  if (base > 0n) out.push({ asset: "POINTS_LOCKED", debit: account, debitRef: ref, credit: SYSTEM.release, amount: base, reason: "release.base" })
-  if (acceleration > 0n) {
-    out.push({ asset: "POINTS_LOCKED", debit: account, debitRef: ref, credit: SYSTEM.release, amount: acceleration, reason: "release.acceleration" })
-  }
+function releaseSlots(amounts: bigint[], at: number, base: bigint, acceleration: bigint, forfeited: bigint, debt: bigint): void {
+  amounts[at + SLOT.releaseBase] = base
+  amounts[at + SLOT.releaseAcceleration] = acceleration
   const inflow = base + acceleration
   const settled = debt < inflow ? debt : inflow
-  if (settled > 0n) out.push({ asset: "DEBT_POINTS", debit: account, debitRef: ref, credit: SYSTEM.clawback, amount: settled, reason: "debt.settle" })
+  amounts[at + SLOT.releaseDebtSettle] = settled
   const settledFromBase = settled < base ? settled : base
-  const baseIn = base - settledFromBase
-  const accelerationIn = acceleration - (settled - settledFromBase)
-  if (baseIn > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, creditRef: ref, amount: baseIn, reason: "release.base.points" })
-  if (accelerationIn > 0n) {
-    out.push({ asset: "POINTS", debit: SYSTEM.release, credit: account, creditRef: ref, amount: accelerationIn, reason: "release.acceleration.points" })
-  }
-  if (forfeited > 0n) out.push({ asset: "POINTS", debit: SYSTEM.release, credit: SYSTEM.forfeiture, amount: forfeited, reason: "release.forfeit" })
+  amounts[at + SLOT.releaseBasePoints] = base - settledFromBase
+  amounts[at + SLOT.releaseAccelerationPoints] = acceleration - (settled - settledFromBase)
+  amounts[at + SLOT.releaseForfeit] = forfeited
 }
-

@@ -140,6 +140,73 @@ export interface TransferBatch {
   transfers: Transfer[]
 }
 
+/** The member side of a {@link PostingSlot}: the transfer's debit or credit is the member's account. */
+export const MEMBER = "member" as const
+
+/**
+ * One kind of transfer a day close's member pass can make for a member (RULES.md §3.2, §4.2–4.6):
+ * `amount` atoms of `asset` from `debit` to `credit`, where {@link MEMBER} stands for the member's
+ * own account. The pass posts, per member and day, one amount per slot (0 = no transfer), and a
+ * posting expands into exactly these transfers, in slot order (`expandPosting`). The engine decides
+ * every amount; a store keeps the amounts compactly and the slots say what they mean, so no store
+ * and no SQL view needs a rule to read them back as transfers.
+ */
+export interface PostingSlot {
+  asset: Asset
+  debit: string
+  credit: string
+  reason: Reason
+}
+
+/**
+ * The slots of a member's day (the order is part of the ledger: slot k of a posting is its k-th
+ * transfer). Cycle payout first (§3.2: quota used, credit debt settled, credit paid), then the
+ * release (§4.2–4.6: locked points out as base and acceleration, points debt settled, released
+ * points in, the forfeited excess).
+ */
+export const DAY_SLOTS: readonly PostingSlot[] = [
+  { asset: "QUOTA", debit: MEMBER, credit: SYSTEM.platform, reason: "cycle.payout.quota" },
+  { asset: "DEBT_CREDIT", debit: MEMBER, credit: SYSTEM.clawback, reason: "debt.settle" },
+  { asset: "CREDIT", debit: SYSTEM.platform, credit: MEMBER, reason: "cycle.payout" },
+  { asset: "POINTS_LOCKED", debit: MEMBER, credit: SYSTEM.release, reason: "release.base" },
+  { asset: "POINTS_LOCKED", debit: MEMBER, credit: SYSTEM.release, reason: "release.acceleration" },
+  { asset: "DEBT_POINTS", debit: MEMBER, credit: SYSTEM.clawback, reason: "debt.settle" },
+  { asset: "POINTS", debit: SYSTEM.release, credit: MEMBER, reason: "release.base.points" },
+  { asset: "POINTS", debit: SYSTEM.release, credit: MEMBER, reason: "release.acceleration.points" },
+  { asset: "POINTS", debit: SYSTEM.release, credit: SYSTEM.forfeiture, reason: "release.forfeit" },
+]
+
+/** Indexes into {@link DAY_SLOTS}. */
+export const SLOT = {
+  cycleQuota: 0,
+  cycleDebtSettle: 1,
+  cycleCredit: 2,
+  releaseBase: 3,
+  releaseAcceleration: 4,
+  releaseDebtSettle: 5,
+  releaseBasePoints: 6,
+  releaseAccelerationPoints: 7,
+  releaseForfeit: 8,
+} as const
+
+/** A member's day posting as its transfers (slots with amount 0 make none), in slot order. */
+export function expandPosting(account: string, amounts: readonly bigint[], from = 0): Transfer[] {
+  const out: Transfer[] = []
+  for (let k = 0; k < DAY_SLOTS.length; k++) {
+    const amount = amounts[from + k]
+    if (amount === 0n) continue
+    const s = DAY_SLOTS[k]
+    out.push({
+      asset: s.asset,
+      debit: s.debit === MEMBER ? account : s.debit,
+      credit: s.credit === MEMBER ? account : s.credit,
+      amount,
+      reason: s.reason,
+    })
+  }
+  return out
+}
+
 /** Idempotency keys, derived from the cause so a repeated cause finds its earlier batch. */
 export const keys = {
   join: (memberId: string) => `member:${memberId}:join`,

@@ -7,7 +7,7 @@
  */
 import { Dec, ZERO, fromAtoms, toAtoms } from "./decimal"
 import { emptyBalances } from "./op"
-import { ASSETS, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
+import { ASSETS, DAY_SLOTS, MEMBER, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import {
   type Commit,
   type BalanceRow,
@@ -18,7 +18,8 @@ import {
   type MemberRecord,
   type OrderRecord,
   type ProgramState,
-  type ReleaseRow,
+  type MemberDayBatch,
+  type MemberDayRow,
   type ReleaseTranche,
   type RewardsStore,
   type StoreTx,
@@ -84,6 +85,36 @@ class TransferLog {
         this.wide.set(i, t.amount)
       } else {
         c.amount[at] = t.amount
+      }
+    }
+  }
+
+  /**
+   * Appends a member pass batch: each member's posting (DAY_SLOTS amounts) as its transfers,
+   * slot by slot; `system(name)` gives a system account's number.
+   */
+  appendPostings(b: Omit<TransferBatch, "transfers">, refs: readonly number[], amounts: readonly bigint[], system: (name: string) => number): void {
+    this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion, start: this.length })
+    const S = DAY_SLOTS.length
+    for (let r = 0; r < refs.length; r++) {
+      for (let k = 0; k < S; k++) {
+        const amount = amounts[r * S + k]
+        if (amount === 0n) continue
+        const slot = DAY_SLOTS[k]
+        const i = this.length++
+        const at = i & (CHUNK - 1)
+        if (at === 0) this.chunks.push(new LogChunk())
+        const c = this.chunks[this.chunks.length - 1]
+        c.debit[at] = slot.debit === MEMBER ? refs[r] : system(slot.debit)
+        c.credit[at] = slot.credit === MEMBER ? refs[r] : system(slot.credit)
+        c.asset[at] = assetIndex.get(slot.asset)!
+        c.reason[at] = reasonId(slot.reason)
+        if (amount > INT64_MAX) {
+          c.amount[at] = -1n
+          this.wide.set(i, amount)
+        } else {
+          c.amount[at] = amount
+        }
       }
     }
   }
@@ -264,10 +295,8 @@ class TrancheTable {
   readonly multiple: Dec[] = []
   /** Read only on refunds: kept as the decimal string. */
   readonly netAmount: string[] = []
-  readonly releasedOn: (string | null)[] = []
   readonly remaining = new BigColumn()
   readonly dailyBase = new BigColumn()
-  readonly before = new BigColumn()
 
   record(i: number): TrancheRecord {
     return {
@@ -278,8 +307,6 @@ class TrancheTable {
       remaining: this.remaining.get(i),
       netAmount: new Dec(this.netAmount[i]),
       dailyBase: this.dailyBase.get(i),
-      releasedOn: this.releasedOn[i],
-      remainingBeforeRelease: this.before.get(i),
     }
   }
 
@@ -287,10 +314,8 @@ class TrancheTable {
     this.seq[i] = t.seq
     this.multiple[i] = t.multiple
     this.netAmount[i] = t.netAmount.toFixed()
-    this.releasedOn[i] = t.releasedOn
     this.remaining.set(i, t.remaining)
     this.dailyBase.set(i, t.dailyBase)
-    this.before.set(i, t.remainingBeforeRelease)
   }
 }
 
@@ -422,6 +447,8 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   private readonly daySales = new Map<string, Dec>()
   private readonly dayRuns = new Map<string, DayRun>()
   private readonly batchKeys = new Set<string>()
+  /** The member pass's batches, staged until it is published. */
+  private staged: MemberDayBatch[] = []
   readonly log = new TransferLog((id) => (id >= 0 ? memberAccount(this.members.ids[id]) : this.systemNames[-id - 1]))
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -521,7 +548,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     return this.members.amountScale
   }
 
-  async *streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]> {
+  async *streamMemberDays(batchSize: number): AsyncIterable<MemberDayRow[]> {
     // counting sort by depth: deepest first, join order inside a depth
     const m = this.members
     const n = m.n
@@ -532,38 +559,39 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
     const order = new Int32Array(n)
     for (let i = 0; i < n; i++) order[start[maxDepth - m.depth[i]]++] = i
-    const debtCell = memberAssetIndex.get("DEBT_POINTS")!
+    const cell = (a: MemberAsset) => memberAssetIndex.get(a)!
+    const [quota, weight, debtCredit, debtPoints] = [cell("QUOTA"), cell("WEIGHT"), cell("DEBT_CREDIT"), cell("DEBT_POINTS")]
     const tt = this.tranches
     for (let from = 0; from < n; from += batchSize) {
-      const rows: ReleaseRow[] = []
+      const rows: MemberDayRow[] = []
       for (let k = from; k < Math.min(n, from + batchSize); k++) {
         const i = order[k]
         const r = m.referrer[i]
         const tranches: ReleaseTranche[] = []
         for (let t = m.firstTranche[i]; t >= 0; t = tt.next[t]) {
-          tranches.push({
-            ref: t,
-            orderId: tt.orderId[t],
-            remaining: tt.remaining.get(t),
-            dailyBase: tt.dailyBase.get(t),
-            releasedOn: tt.releasedOn[t],
-            remainingBeforeRelease: tt.before.get(t),
-          })
+          tranches.push({ remaining: tt.remaining.get(t), dailyBase: tt.dailyBase.get(t) })
         }
+        const base = i * ASSET_COUNT
         rows.push({
           ref: i,
           referrerRef: r < 0 ? null : r,
-          memberId: m.ids[i],
-          account: memberAccount(m.ids[i]),
+          quota: m.balances.get(base + quota),
+          weight: m.balances.get(base + weight),
+          debtCredit: m.balances.get(base + debtCredit),
+          debtPoints: m.balances.get(base + debtPoints),
           netSpend: m.netSpend.get(i),
           teamPerformance: m.teamPerformance.get(i),
           starLevel: m.star[i],
-          debtPoints: m.balances.get(i * ASSET_COUNT + debtCell),
           tranches,
         })
       }
       yield rows
     }
+  }
+
+  /** Units of work of a day close run as they come (this store runs one unit at a time anyway). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return fn()
   }
 
   /** The log id and the balance cell of an account; member accounts are their member number. */
@@ -598,6 +626,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     for (const b of batches) {
       if (b.transfers.length > 0 && this.batchKeys.has(b.key)) throw new DuplicateBatchError(b.key)
     }
+    if (change.memberDays && this.batchKeys.has(change.memberDays.key)) throw new DuplicateBatchError(change.memberDays.key)
     for (const m of change.members ?? []) {
       const i = this.members.byId.get(m.id)
       if (i === undefined) this.members.add(m)
@@ -644,7 +673,6 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
         tt.member[i] = m
         tt.multiple.push(t.multiple)
         tt.netAmount.push("")
-        tt.releasedOn.push(t.releasedOn)
         const last = this.members.lastTranche[m]
         if (last < 0) this.members.firstTranche[m] = i
         else tt.next[last] = i
@@ -652,26 +680,61 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       }
       tt.write(i, t)
     }
-    for (const r of change.trancheReleases ?? []) {
-      tt.remaining.set(r.ref, r.remaining)
-      tt.releasedOn[r.ref] = r.releasedOn
-      tt.before.set(r.ref, r.remainingBeforeRelease)
+    if (change.memberDays) {
+      // staged: the key is taken now, nothing else changes until the pass is published
+      this.batchKeys.add(change.memberDays.key)
+      this.staged.push(change.memberDays)
     }
-    if (change.teamStats) {
-      const shift = this.members.amountScale - change.teamStats.amountScale
-      if (shift < 0) throw new Error("internal: team performance at a scale the store never had")
-      const factor = 10n ** BigInt(shift)
-      for (const st of change.teamStats.members) {
-        this.members.teamPerformance.set(st.ref, st.teamPerformance * factor)
-        this.members.star[st.ref] = st.starLevel
-      }
-    }
+    if (change.publishMemberDays) this.publish(change.publishMemberDays)
     for (const { day, delta } of change.daySales ?? []) {
       this.daySales.set(day, (this.daySales.get(day) ?? ZERO).plus(delta))
     }
     if (change.program) this.program = { ...change.program }
     if (change.dayRun) this.dayRuns.set(change.dayRun.day, cloneRun(change.dayRun))
     if (change.reparent) this.reparent(change.reparent)
+  }
+
+  /**
+   * Commit.publishMemberDays: every staged batch of the pass, in staging order, joins the log as
+   * its postings' transfers and moves the balances; tranches lose what left them today; the team
+   * figures become the pass's.
+   */
+  private publish(p: NonNullable<Commit["publishMemberDays"]>): void {
+    const S = DAY_SLOTS.length
+    const totals = new Array<bigint>(S).fill(0n)
+    const m = this.members
+    const tt = this.tranches
+    for (const b of this.staged) {
+      if (b.day !== p.day) throw new Error(`internal: a staged batch of ${b.day} published with ${p.day}`)
+      const refs = b.rows.map((r) => r.ref)
+      this.log.appendPostings(b, refs, b.amounts, (name) => this.resolve(name))
+      let out = 0
+      const shift = m.amountScale - b.amountScale
+      if (shift < 0) throw new Error("internal: team performance at a scale the store never had")
+      const factor = 10n ** BigInt(shift)
+      for (let r = 0; r < refs.length; r++) {
+        const ref = refs[r]
+        for (let k = 0; k < S; k++) {
+          const amount = b.amounts[r * S + k]
+          if (amount === 0n) continue
+          totals[k] += amount
+          const slot = DAY_SLOTS[k]
+          this.move(slot.debit === MEMBER ? ref : this.resolve(slot.debit), slot.asset, -amount)
+          this.move(slot.credit === MEMBER ? ref : this.resolve(slot.credit), slot.asset, amount)
+        }
+        for (let t = m.firstTranche[ref]; t >= 0; t = tt.next[t]) {
+          const left = b.trancheOut[out++]
+          if (left !== 0n) tt.remaining.set(t, tt.remaining.get(t) - left)
+        }
+        m.teamPerformance.set(ref, b.teamPerformance[r] * factor)
+        m.star[ref] = b.starLevel[r]
+      }
+      if (out !== b.trancheOut.length) throw new Error(`internal: ${b.key} does not match the tranches it was staged for`)
+    }
+    for (let k = 0; k < S; k++) {
+      if (totals[k] !== p.slotTotals[k]) throw new Error(`internal: slot ${k} of ${p.day} totals ${totals[k]}, the pass counted ${p.slotTotals[k]}`)
+    }
+    this.staged = []
   }
 
   /** Commit.reparent: one pass, parents before children (by depth), marks the member's subtree. */

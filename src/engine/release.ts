@@ -70,8 +70,6 @@ export async function releasePurchase(
     remaining: locked,
     netAmount: eligible,
     dailyBase: dailyBaseOf(r, eligible, op.scale),
-    releasedOn: null,
-    remainingBeforeRelease: 0n,
   })
   await op.post("POINTS_LOCKED", SYSTEM.platform, memberAccount(buyer.id), locked, "release.tranche")
   if (buyer.level === null || level > buyer.level) {

@@ -15,19 +15,29 @@ export interface RewardsStore {
   /** Runs `fn` as one unit of work; PostgreSQL wraps it in a transaction and row locks. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>
 
+  /**
+   * Runs a day close (`fn`) with every other writer held off: member and admin operations and
+   * awards wait until it returns (PostgreSQL: an advisory lock every other writer shares before
+   * it takes the program lock). The close's own transactions run meanwhile. RULES.md §6: a day
+   * closes as one unit for everyone else, so nothing it reads changes under it.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>
+
   // The day close's bulk reads run outside the write transactions: the close commits batch by
-  // batch while it streams (PostgreSQL: a cursor in its own snapshot). A batch only changes
-  // its own members, so a later batch reads what it would have read at the start.
+  // batch while it streams. What the member pass stages stays invisible to every read, its own
+  // included, until it is published (Commit.memberDays, Commit.publishMemberDays): a resumed pass
+  // reads exactly what the interrupted one read.
   /**
    * Every member's balances of `assets` (values in that order), in join order, in batches.
    * A day close reads only the columns a step needs.
    */
   streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]>
   /**
-   * What the release pass needs of every member, in batches whose boundaries depend only on
-   * the referral forest: children before parents (deepest first), ties by join order.
+   * What the member pass (cycle payouts and the release, RULES.md §3.2, §4.2–4.6) needs of every
+   * member, in batches whose boundaries depend only on the referral forest: children before
+   * parents (deepest first), ties by join order.
    */
-  streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]>
+  streamMemberDays(batchSize: number): AsyncIterable<MemberDayRow[]>
   /**
    * Decimals that make every member's net spend and team performance a whole number: the
    * release pass sums them as integers of 10^-amountScale (exact, and no decimal objects in
@@ -166,12 +176,6 @@ export interface TrancheRecord {
   netAmount: Dec
   /** floor(dailyReleaseRate × netAmount), atoms. */
   dailyBase: bigint
-  /**
-   * The business day whose close last released from this tranche and what it held
-   * before that release: a resumed close starts from the same state (RULES.md §6).
-   */
-  releasedOn: string | null
-  remainingBeforeRelease: bigint
 }
 
 /** A member's balances of some assets, read in bulk. */
@@ -186,29 +190,50 @@ export interface BalanceRow {
 
 /** A tranche as the daily release reads it. */
 export interface ReleaseTranche {
-  /** The store's handle of the tranche, valid for the close that read it. */
-  ref: number
-  orderId: string
+  /** Locked points as the day's pass starts. */
   remaining: bigint
   dailyBase: bigint
-  releasedOn: string | null
-  remainingBeforeRelease: bigint
 }
 
-/** What the release pass (RULES.md §4.2–4.6) needs of a member. */
-export interface ReleaseRow {
+/** What the member pass (RULES.md §3.2, §4.2–4.6) needs of a member. */
+export interface MemberDayRow {
   /** The store's handle of the member and of its referrer (null for a root). */
   ref: number
   referrerRef: number | null
-  memberId: string
-  account: string
+  /** Balances the pass reads, as the pass starts. */
+  quota: bigint
+  weight: bigint
+  debtCredit: bigint
+  debtPoints: bigint
   /** Own net spend and team performance, integers of 10^-amountScale (getAmountScale). */
   netSpend: bigint
   teamPerformance: bigint
   starLevel: number
-  debtPoints: bigint
   /** Oldest first. */
   tranches: ReleaseTranche[]
+}
+
+/**
+ * One batch of the member pass as the engine hands it to the store: a ledger batch whose
+ * transfers are the members' postings (DAY_SLOTS), and what the day leaves of each member.
+ * Staged: nothing of it is visible until Commit.publishMemberDays.
+ */
+export interface MemberDayBatch {
+  /** The ledger batch (its key is taken when the batch is staged). */
+  key: string
+  day: string
+  source: string
+  configVersion: number
+  /** The rows as streamMemberDays gave them, in pass order. */
+  rows: MemberDayRow[]
+  /** rows.length × DAY_SLOTS.length amounts: row i's posting is amounts[i·S … i·S+S−1]. */
+  amounts: bigint[]
+  /** Per tranche of the rows (in row order, then tranche order): locked points that left it today. */
+  trancheOut: bigint[]
+  /** Per row: team performance (integers of 10^-amountScale) and star level after the day. */
+  teamPerformance: bigint[]
+  starLevel: number[]
+  amountScale: number
 }
 
 export type DayStep = "mature" | "exit" | "cycle" | "release" | "report" | "done"
@@ -254,10 +279,14 @@ export interface Commit {
   members?: MemberRecord[]
   orders?: OrderRecord[]
   tranches?: TrancheRecord[]
-  /** A day close's tranche releases (RULES.md §4.2, §4.6). */
-  trancheReleases?: { ref: number; remaining: bigint; releasedOn: string; remainingBeforeRelease: bigint }[]
-  /** A day close's team performance and star levels (RULES.md §4.4). */
-  teamStats?: { amountScale: number; members: { ref: number; teamPerformance: bigint; starLevel: number }[] }
+  /** A batch of the day close's member pass, staged (invisible to reads until published). */
+  memberDays?: MemberDayBatch
+  /**
+   * Publishes every staged batch of `day`'s member pass at once: their postings join the ledger,
+   * balances, tranches and team figures become what the pass left. `slotTotals` is the sum of
+   * each slot over the whole pass (the system accounts' side of the postings).
+   */
+  publishMemberDays?: { day: string; slotTotals: bigint[] }
   /** Added to the day's sales S (RULES.md §3.2). */
   daySales?: { day: string; delta: Dec }[]
   dayRun?: DayRun

@@ -22,12 +22,9 @@ import { Dec, ZERO } from "./decimal"
 import { starLevelOf } from "./release"
 
 export interface PassTranche {
-  /** Locked points now. */
+  /** Locked points as the day's pass starts (a resumed pass reads the same: RewardsStore). */
   remaining: bigint
   dailyBase: bigint
-  /** Day whose close last released from it, and what it held before (resumed closes). */
-  releasedOn: string | null
-  remainingBeforeRelease: bigint
 }
 
 /**
@@ -96,7 +93,6 @@ export class ReleasePass {
 
   constructor(
     private readonly cfg: ReleaseConfig,
-    private readonly day: string,
     amountScale: number
   ) {
     const rates = [...cfg.shareRates, ...cfg.teamLevels.map((l) => l.rate), cfg.peerRate]
@@ -160,7 +156,7 @@ export class ReleasePass {
     let baseTotal = 0n
     for (let i = 0; i < tranches.length; i++) {
       const t = tranches[i]
-      const s = t.releasedOn === this.day ? t.remainingBeforeRelease : t.remaining
+      const s = t.remaining
       const b = t.dailyBase < s ? t.dailyBase : s
       start[i] = s
       out[i] = b

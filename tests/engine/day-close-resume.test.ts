@@ -32,7 +32,7 @@ const program = parseProgramConfig({
     release: {
       enabled: true,
       // fast releases: by DAY2 some tranches run dry inside the close, so a resumed close must
-      // start each tranche from what it held before that day's release
+      // start each tranche from what it held before that day's release (the pass is staged)
       dailyReleaseRate: "0.15",
       teamRewardsEnabled: true,
       teamLevels: [
@@ -57,7 +57,7 @@ class CrashingStore extends MemoryStore {
 
 /** 40 members in a forest with a chain; orders on DAY1, days closed up to BEFORE, more orders on DAY2. */
 async function build(store: CrashingStore) {
-  const { engine } = memoryEngine(program, { dayBatchSize: 4 }, store)
+  const { engine } = memoryEngine(program, { dayBatchSize: 3 }, store)
   for (let i = 0; i < 40; i++) {
     const referrer = i === 0 ? null : i < 12 ? `m${i - 1}` : `m${(i * 7) % i}`
     await engine.join({ memberId: `m${i}`, referrerId: referrer, day: DAY1 })
