@@ -98,13 +98,13 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
     if (g.enabled && g.exitCapMultiple.gt(0)) {
       if (run.exitDue === null) {
         const price = priceUnits((await store.transaction((tx) => tx.getProgram())).growthPrice)
-        const due: string[] = []
+        const due: number[] = []
         for await (const rows of store.streamBalances(["GROWTH", "EXIT_CAP"], engine.dayBatchSize)) {
-          for (const { memberId, values } of rows) {
-            if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(memberId)
+          for (const { ref, values } of rows) {
+            if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(ref)
           }
         }
-        run.exitDue = due
+        run.exitDue = await store.memberIdsOf(due)
         await store.transaction((tx) => tx.commit({ dayRun: run }))
       }
       // in chunks of members, one transaction each: the exits stay sequential (each one's price

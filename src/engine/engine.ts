@@ -433,8 +433,6 @@ async function joinIn(op: Op, input: JoinInput): Promise<void> {
     referralWeight: 0n,
     adminWeight: 0n,
     level: null,
-    teamPerformance: ZERO,
-    starLevel: 0,
     hasOrders: false,
   })
 }

@@ -5,6 +5,7 @@
  * one slot per member or tranche) and records are materialised when the engine reads them.
  * Balances are a cache the audit recomputes from the transfers.
  */
+import { BigColumn, INT64_MAX, growInt32, growInt8 } from "./columns"
 import { Dec, ZERO, fromAtoms, toAtoms } from "./decimal"
 import { emptyBalances } from "./op"
 import { ASSETS, DAY_SLOTS, MEMBER, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
@@ -16,6 +17,7 @@ import {
   DuplicateBatchError,
   type MemberBalances,
   type MemberRecord,
+  type MemberView,
   type OrderRecord,
   type ProgramState,
   type MemberDayBatch,
@@ -40,9 +42,6 @@ function reasonId(r: Reason): number {
   return i
 }
 const assetIndex = new Map<Asset, number>(ASSETS.map((a, i) => [a, i]))
-const INT64_MAX = (1n << 63n) - 1n
-const INT64_MIN = -(1n << 63n)
-
 const CHUNK = 1 << 16
 
 /** One fixed-size block of the log: filled once, never copied. */
@@ -139,48 +138,6 @@ class TransferLog {
   }
 }
 
-/**
- * A growable bigint column in fixed-size chunks: growing never copies, so a million-member
- * table never holds two copies of itself. Values beyond int64 (possible at scale 18) live in
- * a side map; the column holds INT64_MIN for them.
- */
-class BigColumn {
-  private readonly chunks: BigInt64Array[] = []
-  private readonly wide = new Map<number, bigint>()
-
-  get(i: number): bigint {
-    const chunk = this.chunks[i >>> 16]
-    const v = chunk === undefined ? 0n : chunk[i & 0xffff]
-    return v === INT64_MIN ? this.wide.get(i)! : v
-  }
-
-  set(i: number, v: bigint): void {
-    const c = i >>> 16
-    while (this.chunks.length <= c) this.chunks.push(new BigInt64Array(CHUNK))
-    if (v > INT64_MAX || v <= INT64_MIN) {
-      this.chunks[c][i & 0xffff] = INT64_MIN
-      this.wide.set(i, v)
-    } else {
-      this.chunks[c][i & 0xffff] = v
-      if (this.wide.size > 0) this.wide.delete(i)
-    }
-  }
-}
-
-function growInt32(a: Int32Array, n: number, fill = 0): Int32Array {
-  if (n <= a.length) return a
-  const next = new Int32Array(Math.max(n, a.length * 2)).fill(fill)
-  next.set(a)
-  return next
-}
-
-function growInt8(a: Int8Array, n: number): Int8Array {
-  if (n <= a.length) return a
-  const next = new Int8Array(Math.max(n, a.length * 2))
-  next.set(a)
-  return next
-}
-
 const ASSET_COUNT = MEMBER_ASSETS.length
 const memberAssetIndex = new Map<string, number>(MEMBER_ASSETS.map((a, i) => [a, i]))
 
@@ -234,16 +191,18 @@ class MemberTable {
     this.depth[i] = m.depth
     this.seq[i] = m.seq
     this.level[i] = m.level === null ? -1 : m.level
-    this.star[i] = m.starLevel
     this.hasOrders[i] = m.hasOrders ? 1 : 0
     this.netSpend.set(i, this.units(m.netSpend))
-    this.teamPerformance.set(i, this.units(m.teamPerformance))
     this.purchaseWeight.set(i, m.purchaseWeight)
     this.referralWeight.set(i, m.referralWeight)
     this.adminWeight.set(i, m.adminWeight)
   }
 
   record(i: number): MemberRecord {
+    return this.view(i)
+  }
+
+  view(i: number): MemberView {
     const r = this.referrer[i]
     const level = this.level[i]
     return {
@@ -533,15 +492,14 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       const rows: BalanceRow[] = []
       for (let i = from; i < Math.min(n, from + batchSize); i++) {
         const base = i * ASSET_COUNT
-        rows.push({
-          ref: i,
-          memberId: this.members.ids[i],
-          account: memberAccount(this.members.ids[i]),
-          values: cells.map((c) => balances.get(base + c)),
-        })
+        rows.push({ ref: i, values: cells.map((c) => balances.get(base + c)) })
       }
       yield rows
     }
+  }
+
+  async memberIdsOf(refs: readonly number[]): Promise<string[]> {
+    return refs.map((i) => this.members.ids[i])
   }
 
   async getAmountScale(): Promise<number> {
@@ -782,9 +740,9 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
   }
 
   /** Every member in join order (reports, the simulator's output). */
-  allMembers(): MemberRecord[] {
-    const out: MemberRecord[] = []
-    for (let i = 0; i < this.members.n; i++) out.push(this.members.record(i))
+  allMembers(): MemberView[] {
+    const out: MemberView[] = []
+    for (let i = 0; i < this.members.n; i++) out.push(this.members.view(i))
     return out
   }
   memberBalancesNow(id: string): MemberBalances {

@@ -32,6 +32,8 @@ export interface RewardsStore {
    * A day close reads only the columns a step needs.
    */
   streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]>
+  /** The member ids of handles a bulk read gave, in that order. */
+  memberIdsOf(refs: readonly number[]): Promise<string[]>
   /**
    * What the member pass (cycle payouts and the release, RULES.md §3.2, §4.2–4.6) needs of every
    * member, in batches whose boundaries depend only on the referral forest: children before
@@ -105,11 +107,14 @@ export interface MemberRecord {
   adminWeight: bigint
   /** Membership level index (RULES.md §4.1), null for none. */
   level: number | null
-  /** Team performance and star level as computed by the last day close (RULES.md §4.4). */
-  teamPerformance: Dec
-  starLevel: number
   /** Whether the member ever had an order recorded (a referrer may change only before). */
   hasOrders: boolean
+}
+
+/** A member with the team figures the last day close computed (RULES.md §4.4): stores' reports. */
+export interface MemberView extends MemberRecord {
+  teamPerformance: Dec
+  starLevel: number
 }
 
 export type OrderStatus = "pending" | "matured" | "void"
@@ -180,11 +185,8 @@ export interface TrancheRecord {
 
 /** A member's balances of some assets, read in bulk. */
 export interface BalanceRow {
-  /** The store's handle of the member, valid for the close that read it. */
+  /** The store's handle of the member, valid for the close that read it (memberIdsOf names it). */
   ref: number
-  memberId: string
-  /** The member's account name (`memberAccount(id)`); a store may hand out one shared string. */
-  account: string
   values: bigint[]
 }
 

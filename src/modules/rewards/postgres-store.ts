@@ -12,12 +12,19 @@
  *   10^-scale ("atoms") in `numeric` columns; eligible amounts and net spend are exact
  *   decimals. DML's `bigNumber` keeps a `raw_<column>` jsonb next to each numeric, written
  *   here in step with it.
+ * - The day close's member pass lives in member-days.ts: one row per member and day in a
+ *   partition of `rewards_member_day` (its postings and its state after the close). Between two
+ *   closes an operation reads that snapshot plus what operations changed since: member balance
+ *   changes in `rewards_member_balance`, member and tranche rows stamped with the snapshot
+ *   generation they were written in (`gen`). The views of Migration20261203070000 do the same.
+ * - A close runs while every other writer waits (`exclusive`): writers take the advisory lock
+ *   {@link CLOSE_GATE} shared before the program lock, the close holds it exclusively.
  */
 import { randomBytes } from "node:crypto"
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { generateEntityId } from "@medusajs/framework/utils"
 import { Dec } from "../../engine/decimal"
-import { type Asset, type MemberAsset, isMemberAccount, memberAccount } from "../../engine/ledger"
+import { type Asset, DAY_SLOTS, MEMBER_ASSETS, type MemberAsset, isMemberAccount } from "../../engine/ledger"
 import { emptyBalances } from "../../engine/op"
 import {
   type BalanceRow,
@@ -27,15 +34,15 @@ import {
   type DayRun,
   DuplicateBatchError,
   type MemberBalances,
+  type MemberDayRow,
   type MemberRecord,
   type OrderRecord,
   type ProgramState,
-  type ReleaseRow,
-  type ReleaseTranche,
   type RewardsStore,
   type StoreTx,
   type TrancheRecord,
 } from "../../engine/store"
+import { BALANCE_COLUMNS, DayCloseState, partitionOf } from "./member-days"
 
 type Row = Record<string, any>
 
@@ -59,13 +66,27 @@ function rowIds(prefix: string, n: number): string[] {
 }
 
 
-export interface PostgresStoreOptions {
-  /** Wraps the first statement of every write transaction, e.g. to set a lock timeout. */
-  lockTimeoutMs?: number
+/**
+ * The advisory lock of a day close (RewardsStore.exclusive): every other writer takes it shared,
+ * before the program lock, in the same round trip; the close holds it exclusively.
+ */
+export const CLOSE_GATE = "hashtext('medusa-rewards:day-close')"
+
+/** Statements that take the program lock: the close gate (shared), then the program row `for update`. */
+export function lockingProgram(columns: string, gate = true): string {
+  return `${gate ? `select pg_advisory_xact_lock_shared(${CLOSE_GATE}); ` : ""}select ${columns} from rewards_program where ${LIVE} for update`
+}
+
+/** The rows of the last statement of a raw query (a lock statement may precede it). */
+export function lastRows(result: any): Row[] {
+  return (Array.isArray(result) ? result[result.length - 1] : result).rows as Row[]
 }
 
 export class PostgresRewardsStore implements RewardsStore {
-  private amountScale: number | null = null
+  /** What the current close reads (member-days.ts), kept from its first stream to its publish. */
+  private closeState: DayCloseState | null = null
+  /** Set while this store's own close holds the gate: its transactions do not take it again. */
+  private closing = false
 
   /**
    * @param db the module's knex (its own connection pool), or an open transaction: a store
@@ -84,108 +105,109 @@ export class PostgresRewardsStore implements RewardsStore {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     if (this.bound) {
-      return (this.db as Knex.Transaction).transaction(async (sp) => fn(new PostgresStoreTx(sp)))
+      return (this.db as Knex.Transaction).transaction(async (sp) => fn(new PostgresStoreTx(sp, this)))
     }
     return (this.db as Knex).transaction(async (trx) => {
-      await lockProgram(trx)
-      return fn(new PostgresStoreTx(trx))
+      await lockProgram(trx, !this.closing)
+      return fn(new PostgresStoreTx(trx, this))
     })
   }
 
-  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
-    let after = 0
-    for (;;) {
-      const page = await rows(
-        this.db,
-        `with page as (
-           select seq, customer_id from rewards_member where ${LIVE} and seq > ? order by seq limit ?
-         )
-         select p.seq, p.customer_id,
-                coalesce(jsonb_object_agg(b.asset, b.amount::text) filter (where b.asset is not null), '{}'::jsonb) as balances
-           from page p
-           left join rewards_balance b
-             on b.account = 'm:' || p.customer_id and b.asset = any(?::text[]) and b.deleted_at is null
-          group by p.seq, p.customer_id
-          order by p.seq`,
-        [after, batchSize, [...assets]]
-      )
-      if (page.length === 0) return
-      yield page.map((r) => ({
-        ref: r.seq,
-        memberId: r.customer_id,
-        account: memberAccount(r.customer_id),
-        values: assets.map((a) => BigInt(r.balances[a] ?? 0)),
-      }))
-      after = page[page.length - 1].seq
-      if (page.length < batchSize) return
+  /** The close holds {@link CLOSE_GATE} exclusively on a connection of its own while `fn` runs. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.bound) throw new Error("internal: a day close runs on the module's connection pool, not inside a transaction")
+    const pool = (this.db as any).client
+    const connection = await pool.acquireConnection()
+    try {
+      await connection.query(`select pg_advisory_lock(${CLOSE_GATE})`)
+      this.closing = true
+      try {
+        return await fn()
+      } finally {
+        this.closing = false
+        this.closeState = null
+        await connection.query(`select pg_advisory_unlock(${CLOSE_GATE})`)
+      }
+    } finally {
+      pool.releaseConnection(connection)
     }
+  }
+
+  /** The close's state, with what operations changed since the snapshot read again. */
+  private async state(): Promise<DayCloseState> {
+    this.closeState ??= await DayCloseState.load(this.db as Knex)
+    await this.closeState.refresh(this.db as Knex)
+    return this.closeState
+  }
+
+  /** member-days.ts, for the close's commits (PostgresStoreTx). */
+  closeStateFor(kind: "stage" | "publish"): DayCloseState {
+    if (!this.closeState) throw new Error(`internal: ${kind} of a member pass that was never read`)
+    return this.closeState
+  }
+
+  /** After the publish the next close reads the new snapshot. */
+  published(): void {
+    this.closeState = null
+  }
+
+  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
+    yield* (await this.state()).balanceRows(assets, batchSize)
+  }
+
+  async memberIdsOf(refs: readonly number[]): Promise<string[]> {
+    if (refs.length === 0) return []
+    const list = await rows(this.db, `select seq, customer_id from rewards_member where seq = any(?::int[]) and ${LIVE}`, [[...refs]])
+    const byRef = new Map(list.map((r) => [r.seq as number, r.customer_id as string]))
+    return refs.map((ref) => byRef.get(ref)!)
   }
 
   async getAmountScale(): Promise<number> {
-    const [r] = await rows(
-      this.db,
-      `select coalesce(max(greatest(min_scale(net_spend), min_scale(team_performance))), 0) as scale
-         from rewards_member where ${LIVE}`
-    )
-    this.amountScale = Number(r.scale)
-    return this.amountScale
+    return (await this.state()).amountScale()
   }
 
-  async *streamReleaseRows(batchSize: number): AsyncIterable<ReleaseRow[]> {
-    const scale = this.amountScale ?? (await this.getAmountScale())
-    const factor = `1${"0".repeat(scale)}`
-    // deepest first, join order within a depth: keyset over (depth desc, seq asc)
-    let cursor: { depth: number; seq: number } | null = null
-    for (;;) {
-      const page: Row[] = await rows(
-        this.db,
-        `with page as (
-           select m.seq, m.customer_id, m.referrer_id, m.depth, m.net_spend, m.team_performance, m.star_level
-             from rewards_member m
-            where m.${LIVE} ${cursor ? "and (m.depth < ? or (m.depth = ? and m.seq > ?))" : ""}
-            order by m.depth desc, m.seq asc
-            limit ?
-         )
-         select p.seq, p.customer_id, p.depth, r.seq as referrer_seq, p.star_level,
-                (p.net_spend * ?::numeric)::text as net_units,
-                (p.team_performance * ?::numeric)::text as team_units,
-                coalesce((select d.amount::text from rewards_balance d
-                           where d.account = 'm:' || p.customer_id and d.asset = 'DEBT_POINTS' and d.deleted_at is null), '0') as debt_points,
-                coalesce((select jsonb_agg(jsonb_build_array(t.seq, t.order_id, t.remaining::text, t.daily_base::text,
-                                                             t.released_on, t.remaining_before_release::text) order by t.seq)
-                            from rewards_tranche t where t.member_id = p.customer_id and t.deleted_at is null), '[]'::jsonb) as tranches
-           from page p
-           left join rewards_member r on r.customer_id = p.referrer_id and r.deleted_at is null
-          order by p.depth desc, p.seq asc`,
-        cursor
-          ? [cursor.depth, cursor.depth, cursor.seq, batchSize, factor, factor]
-          : [batchSize, factor, factor]
-      )
-      if (page.length === 0) return
-      yield page.map((r) => ({
-        ref: r.seq,
-        referrerRef: r.referrer_seq ?? null,
-        memberId: r.customer_id,
-        account: memberAccount(r.customer_id),
-        netSpend: BigInt(integerPart(r.net_units)),
-        teamPerformance: BigInt(integerPart(r.team_units)),
-        starLevel: r.star_level,
-        debtPoints: BigInt(r.debt_points),
-        tranches: (r.tranches as unknown[][]).map(
-          ([seq, orderId, remaining, dailyBase, releasedOn, before]): ReleaseTranche => ({
-            ref: seq as number,
-            orderId: orderId as string,
-            remaining: BigInt(remaining as string),
-            dailyBase: BigInt(dailyBase as string),
-            releasedOn: (releasedOn as string | null) ?? null,
-            remainingBeforeRelease: BigInt(before as string),
+  async *streamMemberDays(batchSize: number): AsyncIterable<MemberDayRow[]> {
+    yield* (await this.state()).memberDayRows(batchSize)
+  }
+
+  /**
+   * Folds everything operations changed since the current day snapshot into a new snapshot, with
+   * no postings (a batch `snapshot:<generation>` without transfers), in one transaction: after a
+   * bulk import, so the next close reads one snapshot instead of a million changed rows, or for a
+   * program whose closes have no member pass (neither cycle nor release on), whose changes since
+   * the snapshot only grow. Changes no balance, no tranche and no team figure.
+   */
+  async compact(day: string, batchSize = 20_000): Promise<void> {
+    await this.exclusive(async () => {
+      const state = await this.state()
+      const [{ version }] = await rows(this.db, `select coalesce(max(version), 0) as version from rewards_config_version where ${LIVE}`)
+      await (this.db as Knex).transaction(async (trx) => {
+        await lockProgram(trx, false)
+        const staging = partitionOf(state.gen + 1)
+        const [left] = await rows(trx, `select to_regclass(?) is not null as exists`, [staging])
+        if (left.exists && (await rows(trx, `select 1 from ${staging} limit 1`)).length > 0) {
+          throw new Error(`a day close has staged rows of snapshot ${state.gen + 1}: finish that close first`)
+        }
+        let n = 0
+        for (const list of state.memberDayRows(batchSize)) {
+          const trancheCount = list.reduce((k, r) => k + r.tranches.length, 0)
+          await state.stage(trx, {
+            key: `snapshot:${state.gen + 1}:${n++}`,
+            day,
+            source: "snapshot",
+            configVersion: version,
+            rows: list,
+            amounts: new Array<bigint>(list.length * DAY_SLOTS.length).fill(0n),
+            trancheOut: new Array<bigint>(trancheCount).fill(0n),
+            teamPerformance: list.map((r) => r.teamPerformance),
+            starLevel: list.map((r) => r.starLevel),
+            amountScale: state.amountScale(),
           })
-        ),
-      }))
-      const last = page[page.length - 1]
-      cursor = { depth: last.depth, seq: last.seq }
-      if (page.length < batchSize) return
-    }
+        }
+        await state.publish(trx, day, new Array<bigint>(DAY_SLOTS.length).fill(0n))
+      })
+      this.published()
+    })
   }
 }
 
@@ -195,13 +217,19 @@ function integerPart(text: string): string {
   return dot < 0 ? text : text.slice(0, dot)
 }
 
-async function lockProgram(trx: Knex.Transaction): Promise<void> {
-  const locked = await rows(trx, `select id from rewards_program where ${LIVE} for update`)
+async function lockProgram(trx: Knex.Transaction, gate: boolean): Promise<void> {
+  const locked = lastRows(await trx.raw(lockingProgram("id", gate)))
   if (locked.length !== 1) throw new Error("the rewards program has not been started (no rewards_program row)")
 }
 
+/** The snapshot generation operations stamp their member and tranche rows with. */
+const CURRENT_GEN = `(select snapshot_gen from rewards_program where ${LIVE})`
+
 class PostgresStoreTx implements StoreTx {
-  constructor(private readonly trx: Knex.Transaction) {}
+  constructor(
+    private readonly trx: Knex.Transaction,
+    private readonly store: PostgresRewardsStore
+  ) {}
 
   private q(sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
     return rows(this.trx, sql, bindings)
@@ -231,16 +259,18 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
-    const list = await this.q(`select * from rewards_tranche where member_id = ? and ${LIVE} order by seq`, [memberId])
+    // the current remaining points: the snapshot's, unless an operation wrote the tranche since
+    const list = await this.q(`select * from rewards_tranche_now where member_id = ? order by seq`, [memberId])
     return list.map(trancheFromRow)
   }
 
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
     const b = emptyBalances()
-    const list = await this.q(`select asset, amount::text as amount from rewards_balance where account = ? and ${LIVE}`, [
-      memberAccount(memberId),
-    ])
-    for (const r of list) b[r.asset as MemberAsset] = BigInt(r.amount)
+    const [r] = await this.q(
+      `select ${BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")} from rewards_member_now where customer_id = ?`,
+      [memberId]
+    )
+    if (r) MEMBER_ASSETS.forEach((a, i) => (b[a] = BigInt(integerPart(r[BALANCE_COLUMNS[i]]))))
     return b
   }
 
@@ -287,8 +317,12 @@ class PostgresStoreTx implements StoreTx {
     for (const b of change.batches ?? []) await this.appendBatch(b)
     if (change.orders?.length) await this.upsertOrders(change.orders)
     if (change.tranches?.length) await this.upsertTranches(change.tranches)
-    if (change.trancheReleases?.length) await this.applyTrancheReleases(change.trancheReleases)
-    if (change.teamStats?.members.length) await this.applyTeamStats(change.teamStats)
+    if (change.memberDays) await this.store.closeStateFor("stage").stage(this.trx, change.memberDays)
+    if (change.publishMemberDays) {
+      const { day, slotTotals } = change.publishMemberDays
+      await this.store.closeStateFor("publish").publish(this.trx, day, slotTotals)
+      this.store.published()
+    }
     for (const { day, delta } of change.daySales ?? []) {
       await this.q(
         `insert into rewards_day_sales (id, day, sales, raw_sales) values (?, ?, ?::numeric, ${RAW("?::numeric")})
@@ -312,12 +346,12 @@ class PostgresStoreTx implements StoreTx {
            union all
            select m.customer_id from rewards_member m join sub on m.referrer_id = sub.customer_id where m.${LIVE}
          )
-         update rewards_member set depth = depth + ?, updated_at = now()
+         update rewards_member set depth = depth + ?, gen = ${CURRENT_GEN}, updated_at = now()
           where customer_id in (select customer_id from sub) and ${LIVE}`,
         [r.memberId, r.depthDelta]
       )
     }
-    await this.q(`update rewards_member set referrer_id = ?, updated_at = now() where customer_id = ? and ${LIVE}`, [
+    await this.q(`update rewards_member set referrer_id = ?, gen = ${CURRENT_GEN}, updated_at = now() where customer_id = ? and ${LIVE}`, [
       r.referrerId,
       r.memberId,
     ])
@@ -360,33 +394,42 @@ class PostgresStoreTx implements StoreTx {
         order by t.pos`,
       [inserted.id, b.day, asset, debit, credit, amount, reason]
     )
-    // balances in a fixed order (account, asset): concurrent writers cannot deadlock
+    // balances in a fixed order (account, asset): concurrent writers cannot deadlock. A member's
+    // balance is its day snapshot plus its changes since (rewards_member_balance); a system
+    // account's is its row of rewards_balance.
     const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    if (sorted.length === 0) return
-    const ids = rowIds("rwbal", sorted.length)
-    const accounts: string[] = []
-    const assets: string[] = []
-    const amounts: string[] = []
+    const members: [string[], string[], string[]] = [[], [], []]
+    const system: [string[], string[], string[]] = [[], [], []]
     for (const [k, d] of sorted) {
       const [account, a] = k.split("\u0000")
-      if (isMemberAccount(account) || account.startsWith("sys:")) {
-        accounts.push(account)
-        assets.push(a)
-        amounts.push(d.toString())
-      } else {
-        throw new Error(`internal: transfer to an account that is neither a member nor a system account: ${account}`)
-      }
+      const to = isMemberAccount(account) ? members : account.startsWith("sys:") ? system : null
+      if (!to) throw new Error(`internal: transfer to an account that is neither a member nor a system account: ${account}`)
+      to[0].push(account)
+      to[1].push(a)
+      to[2].push(d.toString())
     }
-    await this.q(
-      `insert into rewards_balance (id, account, asset, amount, raw_amount)
-       select u.id, u.account, u.asset, u.amount, ${RAW("u.amount")}
-         from unnest(?::text[], ?::text[], ?::text[], ?::numeric[]) with ordinality as u(id, account, asset, amount, pos)
-        order by u.pos
-       on conflict (account, asset) where ${LIVE}
-       do update set amount = rewards_balance.amount + excluded.amount,
-                     raw_amount = ${RAW("rewards_balance.amount + excluded.amount")}, updated_at = now()`,
-      [ids, accounts, assets, amounts]
-    )
+    if (members[0].length > 0) {
+      await this.q(
+        `insert into rewards_member_balance (account, asset, amount)
+         select u.account, u.asset, u.amount
+           from unnest(?::text[], ?::text[], ?::numeric[]) with ordinality as u(account, asset, amount, pos)
+          order by u.pos
+         on conflict (account, asset) do update set amount = rewards_member_balance.amount + excluded.amount`,
+        members
+      )
+    }
+    if (system[0].length > 0) {
+      await this.q(
+        `insert into rewards_balance (id, account, asset, amount, raw_amount)
+         select u.id, u.account, u.asset, u.amount, ${RAW("u.amount")}
+           from unnest(?::text[], ?::text[], ?::text[], ?::numeric[]) with ordinality as u(id, account, asset, amount, pos)
+          order by u.pos
+         on conflict (account, asset) where ${LIVE}
+         do update set amount = rewards_balance.amount + excluded.amount,
+                       raw_amount = ${RAW("rewards_balance.amount + excluded.amount")}, updated_at = now()`,
+        [rowIds("rwbal", system[0].length), ...system]
+      )
+    }
   }
 
   private async upsertMembers(members: MemberRecord[]): Promise<void> {
@@ -404,35 +447,29 @@ class PostgresStoreTx implements StoreTx {
       m.referralWeight.toString(),
       m.adminWeight.toString(),
       m.level,
-      m.teamPerformance.toFixed(),
-      m.starLevel,
       m.hasOrders,
     ])
     const column = (i: number) => cols.map((c) => c[i])
-    const numeric = ["net_spend", "purchase_weight", "referral_weight", "admin_weight", "team_performance"]
+    const numeric = ["net_spend", "purchase_weight", "referral_weight", "admin_weight"]
+    // gen: a member written since the current day snapshot is newer than it (the close reads it)
     await this.q(
       `insert into rewards_member (id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
-                                   net_spend, purchase_weight, referral_weight, admin_weight, level,
-                                   team_performance, star_level, has_orders,
-                                   ${numeric.map((c) => `raw_${c}`).join(", ")})
+                                   net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders,
+                                   ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
        select u.id, u.customer_id, u.seq, u.referrer_id, u.referral_code, u.depth, u.joined_day,
-              u.net_spend, u.purchase_weight, u.referral_weight, u.admin_weight, u.level,
-              u.team_performance, u.star_level, u.has_orders,
-              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
+              u.net_spend, u.purchase_weight, u.referral_weight, u.admin_weight, u.level, u.has_orders,
+              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
          from unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::int[], ?::text[],
-                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[],
-                     ?::numeric[], ?::int[], ?::boolean[])
+                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[], ?::boolean[])
               as u(id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
-                   net_spend, purchase_weight, referral_weight, admin_weight, level,
-                   team_performance, star_level, has_orders)
+                   net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders)
        on conflict (customer_id) where ${LIVE}
        do update set referrer_id = excluded.referrer_id, depth = excluded.depth,
                      net_spend = excluded.net_spend, purchase_weight = excluded.purchase_weight,
                      referral_weight = excluded.referral_weight, admin_weight = excluded.admin_weight,
-                     level = excluded.level, team_performance = excluded.team_performance,
-                     star_level = excluded.star_level, has_orders = excluded.has_orders,
-                     ${numeric.map((c) => `raw_${c} = excluded.raw_${c}`).join(", ")}, updated_at = now()`,
-      Array.from({ length: 15 }, (_, i) => column(i))
+                     level = excluded.level, has_orders = excluded.has_orders,
+                     ${numeric.map((c) => `raw_${c} = excluded.raw_${c}`).join(", ")}, gen = excluded.gen, updated_at = now()`,
+      Array.from({ length: 13 }, (_, i) => column(i))
     )
   }
 
@@ -480,68 +517,28 @@ class PostgresStoreTx implements StoreTx {
   }
 
   private async upsertTranches(tranches: TrancheRecord[]): Promise<void> {
-    const numeric = ["multiple", "remaining", "net_amount", "daily_base", "remaining_before_release"]
+    const numeric = ["multiple", "remaining", "net_amount", "daily_base"]
+    // gen: a tranche written since the current day snapshot is newer than it (the close reads it)
     await this.q(
-      `insert into rewards_tranche (id, order_id, member_id, seq, released_on, ${numeric.join(", ")},
-                                    ${numeric.map((c) => `raw_${c}`).join(", ")})
-       select u.id, u.order_id, u.member_id, u.seq, u.released_on, ${numeric.map((c) => `u.${c}`).join(", ")},
-              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
-         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[],
-                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
-              as u(id, order_id, member_id, seq, released_on, ${numeric.join(", ")})
+      `insert into rewards_tranche (id, order_id, member_id, seq, ${numeric.join(", ")},
+                                    ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
+       select u.id, u.order_id, u.member_id, u.seq, ${numeric.map((c) => `u.${c}`).join(", ")},
+              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
+         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
+              as u(id, order_id, member_id, seq, ${numeric.join(", ")})
        on conflict (order_id) where ${LIVE}
-       do update set released_on = excluded.released_on, remaining = excluded.remaining,
-                     net_amount = excluded.net_amount, daily_base = excluded.daily_base,
-                     remaining_before_release = excluded.remaining_before_release,
+       do update set remaining = excluded.remaining, net_amount = excluded.net_amount, daily_base = excluded.daily_base,
                      raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
-                     raw_daily_base = excluded.raw_daily_base,
-                     raw_remaining_before_release = excluded.raw_remaining_before_release, updated_at = now()`,
+                     raw_daily_base = excluded.raw_daily_base, gen = excluded.gen, updated_at = now()`,
       [
         rowIds("rwtr", tranches.length),
         tranches.map((t) => t.orderId),
         tranches.map((t) => t.memberId),
         tranches.map((t) => t.seq),
-        tranches.map((t) => t.releasedOn),
         tranches.map((t) => t.multiple.toFixed()),
         tranches.map((t) => t.remaining.toString()),
         tranches.map((t) => t.netAmount.toFixed()),
         tranches.map((t) => t.dailyBase.toString()),
-        tranches.map((t) => t.remainingBeforeRelease.toString()),
-      ]
-    )
-  }
-
-  private async applyTrancheReleases(list: NonNullable<Commit["trancheReleases"]>): Promise<void> {
-    await this.q(
-      `update rewards_tranche t
-          set remaining = u.remaining, raw_remaining = ${RAW("u.remaining")},
-              released_on = u.released_on,
-              remaining_before_release = u.before, raw_remaining_before_release = ${RAW("u.before")},
-              updated_at = now()
-         from unnest(?::int[], ?::numeric[], ?::text[], ?::numeric[]) as u(seq, remaining, released_on, before)
-        where t.seq = u.seq and t.${LIVE}`,
-      [
-        list.map((r) => r.ref),
-        list.map((r) => r.remaining.toString()),
-        list.map((r) => r.releasedOn),
-        list.map((r) => r.remainingBeforeRelease.toString()),
-      ]
-    )
-  }
-
-  private async applyTeamStats(stats: NonNullable<Commit["teamStats"]>): Promise<void> {
-    await this.q(
-      `update rewards_member m
-          set team_performance = u.units / ?::numeric, raw_team_performance = ${RAW("u.units / ?::numeric")},
-              star_level = u.star, updated_at = now()
-         from unnest(?::int[], ?::numeric[], ?::int[]) as u(seq, units, star)
-        where m.seq = u.seq and m.${LIVE}`,
-      [
-        `1${"0".repeat(stats.amountScale)}`,
-        `1${"0".repeat(stats.amountScale)}`,
-        stats.members.map((m) => m.ref),
-        stats.members.map((m) => m.teamPerformance.toString()),
-        stats.members.map((m) => m.starLevel),
       ]
     )
   }
@@ -592,8 +589,6 @@ function toMember(m: Row): MemberRecord {
     referralWeight: BigInt(integerPart(m.referral_weight)),
     adminWeight: BigInt(integerPart(m.admin_weight)),
     level: m.level,
-    teamPerformance: new Dec(m.team_performance),
-    starLevel: m.star_level,
     hasOrders: m.has_orders,
   }
 }
@@ -631,8 +626,6 @@ export function trancheFromRow(t: Row): TrancheRecord {
     remaining: BigInt(integerPart(t.remaining)),
     netAmount: new Dec(t.net_amount),
     dailyBase: BigInt(integerPart(t.daily_base)),
-    releasedOn: t.released_on,
-    remainingBeforeRelease: BigInt(integerPart(t.remaining_before_release)),
   }
 }
 

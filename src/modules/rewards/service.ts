@@ -22,7 +22,7 @@ import RewardsTranche from "./models/tranche"
 import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
 import { auditDatabase } from "./audit-database"
-import { PostgresRewardsStore } from "./postgres-store"
+import { PostgresRewardsStore, lastRows, lockingProgram } from "./postgres-store"
 import * as adminQ from "./admin-queries"
 import { RewardsStorefront } from "./storefront"
 import type {
@@ -895,13 +895,13 @@ interface ProgramRow {
   growthPrice: Dec
 }
 
+const PROGRAM_COLUMNS = "scale, first_day, last_closed_day, growth_price::text as growth_price"
+
 async function readProgram(db: Knex | Knex.Transaction, forUpdate = false): Promise<ProgramRow> {
-  const [p] = (
-    await db.raw(
-      `select scale, first_day, last_closed_day, growth_price::text as growth_price
-         from rewards_program where deleted_at is null ${forUpdate ? "for update" : ""}`
-    )
-  ).rows as Row[]
+  // for update: the day close's gate first (a writer waits while a day closes), then the row
+  const [p] = forUpdate
+    ? lastRows(await db.raw(lockingProgram(PROGRAM_COLUMNS)))
+    : ((await db.raw(`select ${PROGRAM_COLUMNS} from rewards_program where deleted_at is null`)).rows as Row[])
   if (!p) throw new Error("the rewards program has not been started")
   return { scale: p.scale, firstDay: p.first_day, lastClosedDay: p.last_closed_day, growthPrice: new Dec(p.growth_price) }
 }

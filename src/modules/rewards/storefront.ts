@@ -27,6 +27,7 @@ import { type ConfigVersion, type RewardsEngine, configVersionAt } from "../../e
 import { RulesError } from "../../engine/errors"
 import { MEMBER_ASSETS, type MemberAsset, type Reason, isMemberAccount, memberAccount } from "../../engine/ledger"
 import type { RewardsModuleOptions } from "./types"
+import { lastRows, lockingProgram } from "./postgres-store"
 
 type Row = Record<string, any>
 type Db = Knex | Knex.Transaction
@@ -571,7 +572,7 @@ export class RewardsStorefront {
     const today = await this.deps.today(versions)
     try {
       return await this.deps.knex().transaction(async (trx) => {
-        const [p] = await rows(trx, `select first_day, last_closed_day from rewards_program where ${LIVE} for update`)
+        const [p] = lastRows(await trx.raw(lockingProgram("first_day, last_closed_day")))
         const open = openDayOf({ firstDay: p.first_day, lastClosedDay: p.last_closed_day })
         const day = open !== null && open < today ? open : today
         return fn(trx, this.deps.engine(versions, trx), day)

@@ -3,7 +3,9 @@ import { model } from "@medusajs/framework/utils"
 /**
  * A member of the program (RULES.md §1.1): one per Medusa customer, placed in the
  * referral forest when joining. The engine's member id is the customer id; amounts are
- * exact decimals, weights whole numbers.
+ * exact decimals, weights whole numbers. What the day close computes of a member (balances, team
+ * performance, star level) lives in its day snapshot, `rewards_member_day` (Migration20261201100000);
+ * `rewards_member_now` joins them.
  */
 const RewardsMember = model
   .define("rewards_member", {
@@ -24,9 +26,6 @@ const RewardsMember = model
     admin_weight: model.bigNumber(),
     /** Membership level index (RULES.md §4.1). */
     level: model.number().nullable(),
-    /** As computed by the last day close (RULES.md §4.4). */
-    team_performance: model.bigNumber(),
-    star_level: model.number().default(0),
     has_orders: model.boolean().default(false),
   })
   .indexes([

@@ -1,8 +1,10 @@
 import { model } from "@medusajs/framework/utils"
 
 /**
- * Locked points of one order, released daily (RULES.md §4.1–4.2, §4.6). `released_on` and
- * `remaining_before_release` let a resumed day close start from the state it started with.
+ * Locked points of one order, released daily (RULES.md §4.1–4.2, §4.6). `remaining` is what the
+ * last operation that touched the tranche left; the day close keeps what each close leaves in the
+ * member's day snapshot instead (Migration20261201100000): `rewards_tranche_now` gives the current
+ * value.
  */
 const RewardsTranche = model
   .define("rewards_tranche", {
@@ -15,8 +17,6 @@ const RewardsTranche = model
     remaining: model.bigNumber(),
     net_amount: model.bigNumber(),
     daily_base: model.bigNumber(),
-    released_on: model.text().nullable(),
-    remaining_before_release: model.bigNumber(),
   })
   .indexes([
     { on: ["order_id"], unique: true },

@@ -1,0 +1,187 @@
+import { Migration } from "@medusajs/framework/mikro-orm/migrations"
+
+/**
+ * The day close at a million members (issue 4), hand-written (no DML model: only the store and
+ * the views below read and write these tables).
+ *
+ * A day close no longer updates member rows in place. Its member pass (cycle payouts and the
+ * release, RULES.md §3.2, §4.2–4.6) writes one row per member and day into `rewards_member_day`,
+ * a table partitioned by the ledger batch id (one partition per close, its primary key built
+ * once, after the rows are in):
+ *
+ * - the member's postings of the day: `p0`…`p8` are the amounts of the engine's DAY_SLOTS, each
+ *   one transfer of `rewards_posting_slot` (asset, debit, credit, reason; `member` = the member's
+ *   account) in ledger batch `batch_id`, transfer ids `id0 + slot`. Append-only, never updated;
+ * - the member's state after the close (its snapshot): every member balance (`growth` …
+ *   `debt_points`), team performance and star level, its tranches' locked points, and the close's
+ *   view of the member (referrer, depth, net spend). Amounts of the day's amount scale are int8;
+ *   a row whose amounts do not all fit int8 (possible at large scales) keeps them in `wide`,
+ *   `wide_tr_rem`, `wide_tr_base` instead (numeric, same order) and the int8 columns are null.
+ *
+ * A close stages its rows in a table of its own and attaches it as a partition when it publishes
+ * the pass (rewards_snapshot: the partition of each published close; rewards_program.snapshot_gen:
+ * the current one). What operations change between two closes is kept apart:
+ *
+ * - member balances: `rewards_member_balance`, the change since the current snapshot (emptied
+ *   when a close publishes); `rewards_balance` holds the system accounts;
+ * - members and tranches: rows written by an operation carry `gen`, the snapshot generation they
+ *   were written in: a row with `gen` ≥ the current generation is newer than the snapshot.
+ *
+ * Readers use the views: `rewards_ledger` (every transfer: operations' rows and the postings as
+ * transfers), `rewards_member_now` (a member with its current balances and team figures),
+ * `rewards_balance_now` (account, asset, amount of every non-zero balance), `rewards_tranche_now`.
+ *
+ * Existing data: member balances move to `rewards_member_balance` (with no snapshot yet they are
+ * the change since the start); team figures come back with the next close.
+ */
+export class Migration20261203070000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`alter table if exists "rewards_program" add column if not exists "snapshot_gen" integer not null default 0;`)
+    this.addSql(`alter table if exists "rewards_member" add column if not exists "gen" integer not null default 0;`)
+    this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_member_gen" ON "rewards_member" ("gen") WHERE deleted_at IS NULL;`)
+    this.addSql(`alter table if exists "rewards_tranche" add column if not exists "gen" integer not null default 0;`)
+    this.addSql(`CREATE INDEX IF NOT EXISTS "IDX_rewards_tranche_gen" ON "rewards_tranche" ("gen") WHERE deleted_at IS NULL;`)
+
+    this.addSql(
+      `create table if not exists "rewards_member_balance" ("account" text not null, "asset" text not null, "amount" numeric not null, ` +
+        `constraint "rewards_member_balance_pkey" primary key ("account", "asset"));`
+    )
+    this.addSql(
+      `insert into "rewards_member_balance" ("account", "asset", "amount")
+       select "account", "asset", "amount" from "rewards_balance"
+        where "account" like 'm:%' and "deleted_at" is null and "amount" <> 0
+       on conflict do nothing;`
+    )
+    this.addSql(`delete from "rewards_balance" where "account" like 'm:%';`)
+
+    this.addSql(
+      `create table if not exists "rewards_posting_slot" ("slot" smallint not null, "asset" text not null, "debit" text not null, ` +
+        `"credit" text not null, "reason" text not null, constraint "rewards_posting_slot_pkey" primary key ("slot"));`
+    )
+    this.addSql(
+      `create table if not exists "rewards_snapshot" ("gen" integer not null, "day" text not null, "batch_from" integer not null, ` +
+        `"batch_to" integer not null, "amount_scale" integer not null, "members" integer not null, ` +
+        `"published_at" timestamptz not null default now(), constraint "rewards_snapshot_pkey" primary key ("gen"));`
+    )
+    this.addSql(
+      `create table if not exists "rewards_member_day" (
+        "seq" integer not null, "batch_id" integer not null, "id0" bigint not null,
+        "p0" bigint, "p1" bigint, "p2" bigint, "p3" bigint, "p4" bigint, "p5" bigint, "p6" bigint, "p7" bigint, "p8" bigint,
+        "growth" bigint, "credit" bigint, "exit_cap" bigint, "quota" bigint, "weight" bigint,
+        "points_locked" bigint, "points" bigint, "debt_growth" bigint, "debt_credit" bigint, "debt_points" bigint,
+        "referrer_seq" integer, "depth" integer not null, "net" bigint, "team" bigint, "star" smallint not null,
+        "tr_seq" integer[] not null, "tr_rem" bigint[], "tr_base" bigint[],
+        "wide" numeric[], "wide_tr_rem" numeric[], "wide_tr_base" numeric[]
+      ) partition by range ("batch_id");`
+    )
+
+    // every transfer: the operations' rows, then each posting slot with an amount as a transfer
+    this.addSql(
+      `create or replace view "rewards_ledger" as
+       select t.id, t.batch_id, t.day, t.asset, t.debit, t.credit, t.amount, t.reason, t.created_at
+         from rewards_transfer t
+        where t.deleted_at is null
+       union all
+       select d.id0 + v.slot, d.batch_id, b.day, s.asset,
+              case when s.debit = 'member' then 'm:' || m.customer_id else s.debit end,
+              case when s.credit = 'member' then 'm:' || m.customer_id else s.credit end,
+              v.amount, s.reason, b.created_at
+         from rewards_member_day d
+         join rewards_transfer_batch b on b.id = d.batch_id
+         join rewards_member m on m.seq = d.seq and m.deleted_at is null
+         cross join lateral (values
+           (0, coalesce(d.p0::numeric, d.wide[1])), (1, coalesce(d.p1::numeric, d.wide[2])), (2, coalesce(d.p2::numeric, d.wide[3])),
+           (3, coalesce(d.p3::numeric, d.wide[4])), (4, coalesce(d.p4::numeric, d.wide[5])), (5, coalesce(d.p5::numeric, d.wide[6])),
+           (6, coalesce(d.p6::numeric, d.wide[7])), (7, coalesce(d.p7::numeric, d.wide[8])), (8, coalesce(d.p8::numeric, d.wide[9]))
+         ) v(slot, amount)
+         join rewards_posting_slot s on s.slot = v.slot
+        where v.amount <> 0;`
+    )
+
+    // a member now: its row, its current snapshot and what operations changed since
+    this.addSql(
+      `create or replace view "rewards_member_now" as
+       select m.id, m.customer_id, m.seq, m.referrer_id, m.referral_code, m.depth, m.joined_day,
+              m.net_spend, m.purchase_weight, m.referral_weight, m.admin_weight, m.level, m.has_orders,
+              m.created_at, m.updated_at,
+              coalesce(coalesce(d.team::numeric, d.wide[21]) / power(10::numeric, d.scale), 0) as team_performance,
+              coalesce(d.star, 0)::integer as star_level,
+              coalesce(coalesce(d.growth::numeric, d.wide[10]), 0) + coalesce(j.growth, 0) as growth,
+              coalesce(coalesce(d.credit::numeric, d.wide[11]), 0) + coalesce(j.credit, 0) as credit,
+              coalesce(coalesce(d.exit_cap::numeric, d.wide[12]), 0) + coalesce(j.exit_cap, 0) as exit_cap,
+              coalesce(coalesce(d.quota::numeric, d.wide[13]), 0) + coalesce(j.quota, 0) as quota,
+              coalesce(coalesce(d.weight::numeric, d.wide[14]), 0) + coalesce(j.weight, 0) as weight,
+              coalesce(coalesce(d.points_locked::numeric, d.wide[15]), 0) + coalesce(j.points_locked, 0) as points_locked,
+              coalesce(coalesce(d.points::numeric, d.wide[16]), 0) + coalesce(j.points, 0) as points,
+              coalesce(coalesce(d.debt_growth::numeric, d.wide[17]), 0) + coalesce(j.debt_growth, 0) as debt_growth,
+              coalesce(coalesce(d.debt_credit::numeric, d.wide[18]), 0) + coalesce(j.debt_credit, 0) as debt_credit,
+              coalesce(coalesce(d.debt_points::numeric, d.wide[19]), 0) + coalesce(j.debt_points, 0) as debt_points
+         from rewards_member m
+         left join lateral (
+           select x.*, sn.amount_scale as scale
+             from rewards_member_day x
+             join rewards_snapshot sn on sn.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null)
+            where x.seq = m.seq
+              and x.batch_id >= (select s2.batch_from from rewards_snapshot s2
+                                   where s2.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null))
+         ) d on true
+         left join lateral (
+           select sum(amount) filter (where asset = 'GROWTH') as growth, sum(amount) filter (where asset = 'CREDIT') as credit,
+                  sum(amount) filter (where asset = 'EXIT_CAP') as exit_cap, sum(amount) filter (where asset = 'QUOTA') as quota,
+                  sum(amount) filter (where asset = 'WEIGHT') as weight, sum(amount) filter (where asset = 'POINTS_LOCKED') as points_locked,
+                  sum(amount) filter (where asset = 'POINTS') as points, sum(amount) filter (where asset = 'DEBT_GROWTH') as debt_growth,
+                  sum(amount) filter (where asset = 'DEBT_CREDIT') as debt_credit, sum(amount) filter (where asset = 'DEBT_POINTS') as debt_points
+             from rewards_member_balance mb where mb.account = 'm:' || m.customer_id
+         ) j on true
+        where m.deleted_at is null;`
+    )
+
+    // every non-zero balance as (account, asset, amount): the system accounts, then the members'
+    this.addSql(
+      `create or replace view "rewards_balance_now" as
+       select b.account, b.asset, b.amount from rewards_balance b where b.deleted_at is null and b.amount <> 0
+       union all
+       select 'm:' || n.customer_id, a.asset, a.amount
+         from rewards_member_now n
+         cross join lateral (values ('GROWTH', n.growth), ('CREDIT', n.credit), ('EXIT_CAP', n.exit_cap), ('QUOTA', n.quota),
+           ('WEIGHT', n.weight), ('POINTS_LOCKED', n.points_locked), ('POINTS', n.points), ('DEBT_GROWTH', n.debt_growth),
+           ('DEBT_CREDIT', n.debt_credit), ('DEBT_POINTS', n.debt_points)) a(asset, amount)
+        where a.amount <> 0;`
+    )
+
+    // a tranche now: what the last operation wrote, unless a close released from it since
+    this.addSql(
+      `create or replace view "rewards_tranche_now" as
+       select t.id, t.order_id, t.member_id, t.seq, t.multiple, t.net_amount, t.daily_base,
+              case when d.tr_seq is null or t.gen >= (select p.snapshot_gen from rewards_program p where p.deleted_at is null)
+                   then t.remaining
+                   else coalesce(d.tr_rem[array_position(d.tr_seq, t.seq)]::numeric, d.wide_tr_rem[array_position(d.tr_seq, t.seq)])
+              end as remaining,
+              t.created_at, t.updated_at
+         from rewards_tranche t
+         join rewards_member m on m.customer_id = t.member_id and m.deleted_at is null
+         left join lateral (
+           select x.tr_seq, x.tr_rem, x.wide_tr_rem
+             from rewards_member_day x
+            where x.seq = m.seq
+              and x.batch_id >= (select s2.batch_from from rewards_snapshot s2
+                                   where s2.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null))
+         ) d on true
+        where t.deleted_at is null;`
+    )
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop view if exists "rewards_tranche_now";`)
+    this.addSql(`drop view if exists "rewards_balance_now";`)
+    this.addSql(`drop view if exists "rewards_member_now";`)
+    this.addSql(`drop view if exists "rewards_ledger";`)
+    this.addSql(`drop table if exists "rewards_member_day" cascade;`)
+    this.addSql(`drop table if exists "rewards_snapshot";`)
+    this.addSql(`drop table if exists "rewards_posting_slot";`)
+    this.addSql(`drop table if exists "rewards_member_balance";`)
+    this.addSql(`alter table if exists "rewards_tranche" drop column if exists "gen";`)
+    this.addSql(`alter table if exists "rewards_member" drop column if exists "gen";`)
+    this.addSql(`alter table if exists "rewards_program" drop column if exists "snapshot_gen";`)
+  }
+}
