@@ -11,12 +11,17 @@
  *
  *   npm run bench:cycle                    # 100k, 300k, 1M
  *   npm run bench:cycle -- 20000 50000     # other sizes
+ *   BENCH_REUSE=1 npm run bench:cycle      # keeps each seeded base as a template database and
+ *                                          # reuses it (the close again without seeding)
+ *   BENCH_VERIFY=<file> …                  # checks the balances and the report against the same
+ *                                          # close in memory (small sizes)
  *
  * PostgreSQL: DATABASE_URL's server when set (a database per size is created and dropped),
  * else an embedded one started for the run.
  */
 import { spawnSync } from "node:child_process"
 import { readFileSync, readdirSync, writeFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import path from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -26,7 +31,7 @@ import { serializeProgramConfig } from "../src/engine/config"
 import { RewardsEngine } from "../src/engine/engine"
 import { ASSETS, SYSTEM, memberAccount } from "../src/engine/ledger"
 import type { MemoryStore } from "../src/engine/memory-store"
-import { PostgresRewardsStore } from "../src/modules/rewards/postgres-store"
+import { PostgresRewardsStore, decodeReport, encodeReport } from "../src/modules/rewards/postgres-store"
 import { memoryEngine } from "../src/simulator/scenario"
 import { BENCH_DAY, benchProgram, benchProgramInput, buildBase } from "./lib/base"
 
@@ -89,12 +94,12 @@ async function seed(url: string, members: number): Promise<void> {
   await pg.transaction(async (tx) => tx.commit({ daySales: [{ day: BENCH_DAY, delta: await mem.getDaySales(BENCH_DAY) }] }))
   // balances as they stand (the import's transfers are not replayed into the ledger): the members'
   // as their change since the (absent) day snapshot, the system accounts' as their rows
-  const members: string[] = []
+  const changes: string[] = []
   for (const m of all) {
     const b = mem.memberBalancesNow(m.id)
-    for (const [asset, amount] of Object.entries(b)) if (amount !== 0n) members.push(`${memberAccount(m.id)}\t${asset}\t${amount}\n`)
+    for (const [asset, amount] of Object.entries(b)) if (amount !== 0n) changes.push(`${memberAccount(m.id)}\t${asset}\t${amount}\n`)
   }
-  await copyRows(db, `copy rewards_member_balance (account, asset, amount) from stdin`, members)
+  await copyRows(db, `copy rewards_member_balance (account, asset, amount) from stdin`, changes)
   const system: string[] = []
   for (const account of Object.values(SYSTEM)) {
     for (const asset of ASSETS) {
@@ -107,6 +112,24 @@ async function seed(url: string, members: number): Promise<void> {
   await pg.compact(BENCH_DAY)
   await db.raw("vacuum analyze")
   await db.destroy()
+  if (process.env.BENCH_VERIFY) {
+    // the same close in memory: what the PostgreSQL close must end in
+    await engine.closeDay(BENCH_DAY)
+    const balances: Record<string, string> = {}
+    for (const m of all) {
+      for (const [asset, amount] of Object.entries(mem.memberBalancesNow(m.id))) {
+        if (amount !== 0n) balances[`${memberAccount(m.id)}|${asset}`] = amount.toString()
+      }
+    }
+    for (const account of Object.values(SYSTEM)) {
+      for (const asset of ASSETS) {
+        const amount = mem.systemBalanceNow(account, asset)
+        if (amount !== 0n) balances[`${account}|${asset}`] = amount.toString()
+      }
+    }
+    const [report] = await mem.getDayReports()
+    writeFileSync(process.env.BENCH_VERIFY, JSON.stringify({ balances, report: encodeReport(report) }))
+  }
 }
 
 /** Lines joined into ~64 KiB chunks: a stream write per line would time the stream, not COPY. */
@@ -136,20 +159,27 @@ async function close(url: string, members: number): Promise<void> {
   const db = connect(url)
   const versions = [{ version: 1, effectiveFrom: null, config: benchProgram() }]
   const count = async (table: string) => Number((await db.raw(`select count(*)::bigint as n from ${table}`)).rows[0].n)
-  const before = { transfers: await count("rewards_transfer"), batches: await count("rewards_transfer_batch") }
+  const before = { transfers: await count("rewards_ledger"), batches: await count("rewards_transfer_batch") }
   const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
   const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
   resetPeak()
+  const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+  const cpu = await cpuMeter(db)
   const started = process.hrtime.bigint()
   await new RewardsEngine(new PostgresRewardsStore(db), versions).closeDay(BENCH_DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const closeCpu = await cpu()
+  if (process.env.REWARDS_TRACE) process.stderr.write(`node CPU ms by part: ${JSON.stringify(require("../src/modules/rewards/member-days").CPU)}\n`)
+  if (profile) await profile(process.env.BENCH_PROFILE!)
   const peakRss = peakSinceReset()
-  const transfers = (await count("rewards_transfer")) - before.transfers
+  const transfers = (await count("rewards_ledger")) - before.transfers
   const [{ day }] = (await db.raw(`select last_closed_day as day from rewards_program`)).rows
   if (day !== BENCH_DAY) throw new Error(`the close did not finish: last closed day ${day}`)
+  if (process.env.BENCH_VERIFY) await verify(db, process.env.BENCH_VERIFY)
 
   // the floor: COPY 3 narrow rows per member into a table without indexes
   await db.raw(`create table bench_floor (debit text, credit text, amount numeric, reason text)`)
+  const floorCpuMeter = await cpuMeter(db)
   const floorStarted = process.hrtime.bigint()
   await copyRows(db, `copy bench_floor from stdin`, (function* () {
     for (let i = 0; i < members; i++) {
@@ -157,9 +187,78 @@ async function close(url: string, members: number): Promise<void> {
     }
   })())
   const floorSeconds = Number(process.hrtime.bigint() - floorStarted) / 1e9
+  const floorCpu = await floorCpuMeter()
   await db.raw(`drop table bench_floor`)
   await db.destroy()
-  process.stdout.write(`${JSON.stringify({ members, seconds, peakRss, transfers, floorSeconds })}\n`)
+  process.stdout.write(`${JSON.stringify({ members, seconds, peakRss, transfers, floorSeconds, closeCpu, floorCpu })}\n`)
+}
+
+/**
+ * CPU seconds spent from now on by this process and by the PostgreSQL backends of `db`'s database
+ * (read from /proc: a local server; null where it cannot be read). On a shared machine the wall
+ * clock stretches with the load, CPU seconds much less.
+ */
+async function cpuMeter(db: Knex): Promise<() => Promise<{ node: number; postgres: number | null }>> {
+  const backends = async () =>
+    (await db.raw(`select pid from pg_stat_activity where datname = current_database()`)).rows.map((r: { pid: number }) => r.pid) as number[]
+  const ticks = (pid: number) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+      return Number(f[11]) + Number(f[12])
+    } catch {
+      return null
+    }
+  }
+  const before = new Map((await backends()).map((pid) => [pid, ticks(pid)]))
+  const node = process.cpuUsage()
+  return async () => {
+    const used = process.cpuUsage(node)
+    let postgres: number | null = 0
+    for (const pid of await backends()) {
+      const t = ticks(pid)
+      if (t === null || postgres === null) {
+        postgres = null
+        continue
+      }
+      postgres += t - (before.get(pid) ?? 0)!
+    }
+    return { node: (used.user + used.system) / 1e6, postgres: postgres === null ? null : postgres / 100 }
+  }
+}
+
+/** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const inspector = await import("node:inspector")
+  const session = new inspector.Session()
+  session.connect()
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))))
+  await post("Profiler.enable")
+  await post("Profiler.start")
+  return async (file) => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown }
+    writeFileSync(file, JSON.stringify(profile))
+  }
+}
+
+/** BENCH_VERIFY=<file>: the balances and the day report equal the in-memory close's. */
+async function verify(db: Knex, file: string): Promise<void> {
+  const expected = JSON.parse(readFileSync(file, "utf8")) as { balances: Record<string, string>; report: unknown }
+  const actual: Record<string, string> = {}
+  for (const r of (await db.raw(`select account, asset, amount::text as amount from rewards_balance_now`)).rows) {
+    actual[`${r.account}|${r.asset}`] = r.amount
+  }
+  const keys = new Set([...Object.keys(expected.balances), ...Object.keys(actual)])
+  const wrong = [...keys].filter((k) => expected.balances[k] !== actual[k])
+  if (wrong.length > 0) {
+    throw new Error(`${wrong.length} balances differ from the in-memory close, e.g. ${wrong.slice(0, 5).map((k) => `${k}: ${actual[k]} ≠ ${expected.balances[k]}`).join("; ")}`)
+  }
+  const [run] = (await db.raw(`select report from rewards_day_run where day = ?`, [BENCH_DAY])).rows
+  if (JSON.stringify(encodeReport(decodeReport(run.report))) !== JSON.stringify(expected.report)) {
+    throw new Error(`day report ${JSON.stringify(run.report)} ≠ in memory ${JSON.stringify(expected.report)}`)
+  }
+  // (no audit: the base's balances were written without the import's transfers)
+  process.stderr.write(`verified: ${keys.size} balances and the day report equal the in-memory close\n`)
 }
 
 function child(args: string[]): string {
@@ -191,10 +290,17 @@ async function main(): Promise<void> {
   try {
     for (const size of sizes.length > 0 ? sizes : [100_000, 300_000, 1_000_000]) {
       const name = `${DB_PREFIX}${size}`
+      const template = `${name}_seeded`
       await admin.raw(`drop database if exists ${name}`)
-      await admin.raw(`create database ${name}`)
       const seeded = Date.now()
-      child(["--seed", urlOf(name), String(size)])
+      const reuse = process.env.BENCH_REUSE && (await admin.raw(`select 1 from pg_database where datname = ?`, [template])).rows.length > 0
+      if (reuse) {
+        await admin.raw(`create database ${name} template ${template}`)
+      } else {
+        await admin.raw(`create database ${name}`)
+        child(["--seed", urlOf(name), String(size)])
+        if (process.env.BENCH_REUSE) await admin.raw(`create database ${template} template ${name}`)
+      }
       const seedSeconds = (Date.now() - seeded) / 1000
       const r = { ...JSON.parse(child(["--close", urlOf(name), String(size)]).trim().split("\n").pop()!), seedSeconds }
       results.push(r)
@@ -202,6 +308,8 @@ async function main(): Promise<void> {
       console.log(
         `${String(r.members).padEnd(10)} ${r.seconds.toFixed(2).padEnd(9)} ${String(r.transfers).padEnd(14)} ${((r.seconds / r.members) * 1e6).toFixed(1).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} ${r.floorSeconds.toFixed(2).padEnd(9)} ${(r.seconds / r.floorSeconds).toFixed(2).padEnd(15)} (${seedSeconds.toFixed(0)})`
       )
+      const cpu = (c: { node: number; postgres: number | null }) => `node ${c.node.toFixed(2)} s + postgres ${c.postgres === null ? "?" : `${c.postgres.toFixed(2)} s`}`
+      console.log(`           CPU: close ${cpu(r.closeCpu)}; floor ${cpu(r.floorCpu)}; load average ${loadavg()[0].toFixed(2)}`)
     }
   } finally {
     await admin.destroy()

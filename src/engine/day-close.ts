@@ -18,6 +18,20 @@ import type { DayReport, DayRun } from "./store"
 /** Members per batch by default: the unit of commit and of idempotency of a day close. */
 export const DAY_BATCH_SIZE = 5_000
 
+// slot indexes as plain constants: the pass reads them once per member
+const {
+  cycleQuota,
+  cycleDebtSettle,
+  cycleCredit,
+  releaseBase,
+  releaseAcceleration,
+  releaseDebtSettle,
+  releaseBasePoints,
+  releaseAccelerationPoints,
+  releaseForfeit,
+} = SLOT
+const SLOTS = DAY_SLOTS.length
+
 /** Balances the cycle aggregates read. */
 const CYCLE_COLUMNS = ["QUOTA", "WEIGHT"] as const
 
@@ -194,10 +208,13 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       const tierShares = agg ? agg.tierPools.map((t, k) => (agg.tierCounts[k] > 0 ? t / BigInt(agg.tierCounts[k]) : 0n)) : []
       const amountScale = await store.getAmountScale()
       const pass = r.enabled ? new ReleasePass(r, amountScale) : null
-      const S = DAY_SLOTS.length
+      const S = SLOTS
       const slotTotals = new Array<bigint>(S).fill(0n)
       const released = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
       let n = 0
+      // one batch's commit runs while the next batch is computed (never more than one: memory
+      // stays bounded); a failed commit stops the pass
+      let committing: Promise<void> = Promise.resolve()
       // every batch passes through the pass, also those staged before a crash: their downline's
       // walks and shares must reach the members above them, and their totals the report
       for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
@@ -215,9 +232,9 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
             if (paid > 0n) {
               // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
               const settled = row.debtCredit < paid ? row.debtCredit : paid
-              amounts[at + SLOT.cycleQuota] = paid
-              amounts[at + SLOT.cycleDebtSettle] = settled
-              amounts[at + SLOT.cycleCredit] = paid - settled
+              amounts[at + cycleQuota] = paid
+              amounts[at + cycleDebtSettle] = settled
+              amounts[at + cycleCredit] = paid - settled
             }
           }
           if (pass) {
@@ -238,7 +255,8 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
           }
         }
         for (let j = 0; j < amounts.length; j++) if (amounts[j] !== 0n) slotTotals[j % S] += amounts[j]
-        await store.transaction(async (tx) => {
+        await committing
+        committing = store.transaction(async (tx) => {
           if (await tx.hasBatch(key)) return // staged before a crash
           await tx.commit({
             memberDays: {
@@ -255,10 +273,12 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
             },
           })
         })
+        committing.catch(() => undefined) // awaited before the next commit and after the pass
       }
+      await committing
       const transfers: Transfer[] = []
       if (agg) {
-        const paid = slotTotals[SLOT.cycleQuota]
+        const paid = slotTotals[cycleQuota]
         const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - paid
         report.cycle.paid = paid
         report.cycle.returned = returned
@@ -298,13 +318,13 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
  * forfeited excess (§4.6).
  */
 function releaseSlots(amounts: bigint[], at: number, base: bigint, acceleration: bigint, forfeited: bigint, debt: bigint): void {
-  amounts[at + SLOT.releaseBase] = base
-  amounts[at + SLOT.releaseAcceleration] = acceleration
+  amounts[at + releaseBase] = base
+  amounts[at + releaseAcceleration] = acceleration
   const inflow = base + acceleration
   const settled = debt < inflow ? debt : inflow
-  amounts[at + SLOT.releaseDebtSettle] = settled
+  amounts[at + releaseDebtSettle] = settled
   const settledFromBase = settled < base ? settled : base
-  amounts[at + SLOT.releaseBasePoints] = base - settledFromBase
-  amounts[at + SLOT.releaseAccelerationPoints] = acceleration - (settled - settledFromBase)
-  amounts[at + SLOT.releaseForfeit] = forfeited
+  amounts[at + releaseBasePoints] = base - settledFromBase
+  amounts[at + releaseAccelerationPoints] = acceleration - (settled - settledFromBase)
+  amounts[at + releaseForfeit] = forfeited
 }

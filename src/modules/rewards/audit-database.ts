@@ -11,8 +11,12 @@ import { trancheFromRow } from "./postgres-store"
 
 type Row = Record<string, any>
 
+/** An integer amount as numeric text (`12`, or `12.0000` from a column with a scale). */
+const whole = (text: string) => BigInt(text.includes(".") ? text.slice(0, text.indexOf(".")) : text)
+
 /**
- * Reads the ledger (transfers in commit order, cached balances, tranches, the recorded price)
+ * Reads the ledger (every transfer in commit order, the day closes' postings as their transfers:
+ * `rewards_ledger`; the balances and tranches as they stand now; the recorded price)
  * and runs the engine's audit: every balance recomputed from the transfers, every asset
  * summing to zero, no negative member balance, the price never falling except by an admin
  * GROWTH adjustment, tranches equal to locked points. Reads the ledger into memory.
@@ -27,13 +31,12 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
   const transfers = (
     await db.raw(
       `select b.id as batch, b.key, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason
-         from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id
+         from rewards_ledger t join rewards_transfer_batch b on b.id = t.batch_id
         order by b.id, t.id`
     )
   ).rows as Row[]
-  const balances = (await db.raw(`select account, asset, amount::text as amount from rewards_balance where deleted_at is null`))
-    .rows as Row[]
-  const tranches = (await db.raw(`select * from rewards_tranche where deleted_at is null order by seq`)).rows as Row[]
+  const balances = (await db.raw(`select account, asset, amount::text as amount from rewards_balance_now`)).rows as Row[]
+  const tranches = (await db.raw(`select * from rewards_tranche_now order by seq`)).rows as Row[]
   const result = audit(
     {
       *transfers(): Iterable<LedgerRow> {
@@ -44,13 +47,13 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
             asset: t.asset,
             debit: t.debit,
             credit: t.credit,
-            amount: BigInt(t.amount),
+            amount: whole(t.amount),
             reason: t.reason,
           }
         }
       },
       *cachedBalances() {
-        for (const b of balances) yield { account: b.account, asset: b.asset as Asset, balance: BigInt(b.amount) }
+        for (const b of balances) yield { account: b.account, asset: b.asset as Asset, balance: whole(b.amount) }
       },
       *allTranches() {
         for (const t of tranches) yield trancheFromRow(t)

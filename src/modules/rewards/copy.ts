@@ -74,6 +74,44 @@ export class BinaryRows {
     this.at += 12
   }
 
+  /**
+   * A bytea field of `length` bytes that the caller fills through {@link view} from the returned
+   * offset (before the next field).
+   */
+  bytes(length: number): number {
+    this.room(4 + length)
+    this.view.setInt32(this.at, length)
+    const at = this.at + 4
+    this.at += 4 + length
+    return at
+  }
+
+  /** The buffer {@link bytes} hands out offsets into. */
+  get data(): DataView {
+    return this.view
+  }
+
+  /** An int8 given as a JS number (a safe integer). */
+  int8n(v: number): void {
+    this.room(12)
+    this.view.setInt32(this.at, 8)
+    this.view.setInt32(this.at + 4, Math.floor(v / 4294967296))
+    this.view.setUint32(this.at + 8, v >>> 0)
+    this.at += 12
+  }
+
+  /** int8[] given as JS numbers (safe integers). */
+  int8nArray(values: ArrayLike<number>, from = 0, count = values.length): void {
+    this.arrayHeader(count, OID.int8, 12 * count)
+    for (let i = 0; i < count; i++) {
+      const v = values[from + i]
+      this.view.setInt32(this.at, 8)
+      this.view.setInt32(this.at + 4, Math.floor(v / 4294967296))
+      this.view.setUint32(this.at + 8, v >>> 0)
+      this.at += 12
+    }
+  }
+
   int4Array(values: ArrayLike<number>, from = 0, count = values.length): void {
     this.arrayHeader(count, OID.int4, 4 * 2 * count)
     for (let i = 0; i < count; i++) {
@@ -229,6 +267,18 @@ export function int4At(row: BinaryRow, k: number): number {
 
 export function int8At(row: BinaryRow, k: number): bigint {
   return row.view.getBigInt64(row.start[k])
+}
+
+/** An int8 at byte `at` as a JS number, or NaN when it is not a safe integer (read it as bigint then). */
+export function int8NumberAt(view: DataView, at: number): number {
+  const hi = view.getInt32(at)
+  return hi >= -0x200000 && hi < 0x200000 ? hi * 4294967296 + view.getUint32(at + 4) : Number.NaN
+}
+
+/** Where the elements of a one-dimensional array field start, and how many: [offset of the first length word, count]. */
+export function arrayAt(row: BinaryRow, k: number): [number, number] {
+  const at = row.start[k]
+  return row.view.getInt32(at) === 0 ? [at + 12, 0] : [at + 20, row.view.getInt32(at + 12)]
 }
 
 export function isNull(row: BinaryRow, k: number): boolean {

@@ -14,7 +14,7 @@
  * the system side of the postings — one transaction.
  */
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
-import { BigColumn, INT64_MAX, INT64_MIN, growInt32 } from "../../engine/columns"
+import { INT64_MAX, INT64_MIN, growInt32 } from "../../engine/columns"
 import { Dec } from "../../engine/decimal"
 import { DAY_SLOTS, MEMBER, MEMBER_ASSETS, type MemberAsset } from "../../engine/ledger"
 import { type BalanceRow, DuplicateBatchError, type MemberDayBatch, type MemberDayRow, type ReleaseTranche } from "../../engine/store"
@@ -22,18 +22,22 @@ import {
   type BinaryRow,
   BinaryRows,
   type PgClient,
+  arrayAt,
   copyIn,
   copyOut,
-  int2At,
-  int4ArrayAt,
   int4At,
-  int8ArrayAt,
-  int8At,
+  int8NumberAt,
   isNull,
   numericArrayAt,
 } from "./copy"
 
 type Db = Knex | Knex.Transaction
+// TEMP trace
+const TRACE = process.env.REWARDS_TRACE ? (label: string, t0: bigint) => process.stderr.write(`${label} ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms @${(Number(process.hrtime.bigint()) / 1e6 % 1e6).toFixed(0)}\n`) : null
+const now = () => process.hrtime.bigint()
+export const CPU: Record<string, number> = {}
+const cpuStart = () => process.cpuUsage()
+const cpuAdd = (k: string, c: NodeJS.CpuUsage) => { const u = process.cpuUsage(c); CPU[k] = (CPU[k] ?? 0) + (u.user + u.system) / 1e3 }
 type Row = Record<string, any>
 
 const S = DAY_SLOTS.length
@@ -48,26 +52,18 @@ const WIDE_TEAM = S + A + 1
 /** The partition (or the staging table) of snapshot generation `gen`. */
 export const partitionOf = (gen: number) => `rewards_member_day_${gen}`
 
-const DAY_COLUMNS = [
-  "seq",
-  "batch_id",
-  "id0",
-  ...DAY_SLOTS.map((_, k) => `p${k}`),
-  ...BALANCE_COLUMNS,
-  "referrer_seq",
-  "depth",
-  "net",
-  "team",
-  "star",
-  "tr_seq",
-  "tr_rem",
-  "tr_base",
-  "wide",
-  "wide_tr_rem",
-  "wide_tr_base",
-]
+const DAY_COLUMNS = ["seq", "batch_id", "id0", ...DAY_SLOTS.map((_, k) => `p${k}`), "referrer_seq", "depth", "star", "state", "wide"]
 
-const SNAPSHOT_COLUMNS = ["seq", "referrer_seq", "depth", "net", "team", "star", ...BALANCE_COLUMNS, "tr_seq", "tr_rem", "tr_base", "wide", "wide_tr_rem", "wide_tr_base"]
+/** What the close reads back of a snapshot row: seq, referrer_seq, depth, star, state, wide. */
+const SNAPSHOT_COLUMNS = ["seq", "referrer_seq", "depth", "star", "state", "wide"]
+
+/** `state`: the balances, net and team as int8s, then 20 bytes per tranche (seq int4, remaining, daily base). */
+const STATE_NET = A * 8
+const STATE_TEAM = STATE_NET + 8
+const STATE_TRANCHES = STATE_TEAM + 8
+const TRANCHE_BYTES = 20
+/** `wide`: p0…p8, the balances, net, team, then (seq, remaining, daily base) per tranche. */
+const WIDE_TRANCHES = S + A + 2
 
 async function rows(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
   return (await db.raw(sql, bindings as Knex.RawBinding[])).rows as Row[]
@@ -103,21 +99,81 @@ function wholeNumber(text: string): bigint {
   return BigInt(dot < 0 ? text : text.slice(0, dot))
 }
 
-/** A member's tranches as the pass sees them: oldest first. */
-interface TrancheList {
-  seq: number[]
-  remaining: bigint[]
-  dailyBase: bigint[]
+const SAFE = Number.MAX_SAFE_INTEGER
+
+/**
+ * Exact integers as JS numbers while they are safe integers, the rest as bigints on the side (the
+ * number is NaN then): a million members' amounts without a bigint per value.
+ */
+class IntColumn {
+  data: Float64Array
+  readonly wide = new Map<number, bigint>()
+
+  constructor(n: number) {
+    this.data = new Float64Array(n)
+  }
+
+  grow(n: number): void {
+    if (n <= this.data.length) return
+    const next = new Float64Array(Math.max(n, this.data.length * 2))
+    next.set(this.data)
+    this.data = next
+  }
+
+  big(i: number): bigint {
+    const v = this.data[i]
+    return v === v ? BigInt(v) : this.wide.get(i)!
+  }
+
+  set(i: number, v: bigint): void {
+    if (v >= -SAFE && v <= SAFE) {
+      this.data[i] = Number(v)
+      if (this.wide.size > 0) this.wide.delete(i)
+    } else {
+      this.data[i] = Number.NaN
+      this.wide.set(i, v)
+    }
+  }
+
+  /** The int8 at byte `at` of a binary COPY row. */
+  read(i: number, view: DataView, at: number): void {
+    const v = int8NumberAt(view, at)
+    if (v === v) this.data[i] = v
+    else this.set(i, view.getBigInt64(at))
+  }
 }
 
 /** What operations changed since the snapshot (read again at every stream). */
 interface Overlay {
   members: Map<number, { referrer: number; depth: number; net: string }>
-  tranches: Map<number, TrancheList>
+  /** Per member: its tranches written since (seq, remaining, daily base). */
+  tranches: Map<number, { seq: number[]; remaining: bigint[]; dailyBase: bigint[] }>
   journal: Map<number, bigint[]>
   /** Largest member seq. */
   maxSeq: number
 }
+
+/**
+ * A batch of the pass as the store read it for the engine: what staging its rows needs, so the
+ * state is not looked up twice. Balances of member i are bal[i·A …]; its tranches t in
+ * [trFrom[i], trFrom[i+1]). A member whose amounts are not all safe integers is in `wide` (its
+ * balances, tranche points, in that order, as bigints) and its numbers are NaN.
+ */
+interface BatchState {
+  bal: Float64Array
+  trFrom: Int32Array
+  trSeq: Int32Array
+  trRem: Float64Array
+  trBase: Float64Array
+  referrer: Int32Array
+  depth: Int32Array
+  wide: Map<number, { bal: bigint[]; rem: bigint[]; base: bigint[] }>
+}
+
+/** Per slot: the index of its asset among the member balances and the sign for the member (0: none). */
+const SLOT_ASSET = DAY_SLOTS.map((s) => ASSET_INDEX.get(s.asset) ?? -1)
+const SLOT_SIGN = DAY_SLOTS.map((s) => (s.debit === MEMBER ? -1 : s.credit === MEMBER ? 1 : 0))
+const [QUOTA, WEIGHT, DEBT_CREDIT, DEBT_POINTS] = (["QUOTA", "WEIGHT", "DEBT_CREDIT", "DEBT_POINTS"] as const).map((a) => ASSET_INDEX.get(a)!)
 
 /**
  * The member state a day close reads: the current snapshot, in columns indexed by member seq.
@@ -128,26 +184,26 @@ export class DayCloseState {
   referrer: Int32Array = new Int32Array(0)
   depth: Int32Array = new Int32Array(0)
   star: Int8Array = new Int8Array(0)
-  readonly net = new BigColumn()
-  readonly team = new BigColumn()
-  readonly balances = new BigColumn()
+  readonly net = new IntColumn(0)
+  readonly team = new IntColumn(0)
+  readonly bal = new IntColumn(0)
   /** Tranches of member i: trSeq/trRem/trBase[trFirst[i] … trFirst[i] + trCount[i]). */
   trFirst: Int32Array = new Int32Array(0)
   trCount: Int32Array = new Int32Array(0)
   trSeq: Int32Array = new Int32Array(1024)
-  readonly trRem = new BigColumn()
-  readonly trBase = new BigColumn()
+  readonly trRem = new IntColumn(1024)
+  readonly trBase = new IntColumn(1024)
   private trN = 0
   private overlay: Overlay | null = null
-  /** Decimals of net and team in the snapshot, and the pass's (≥ it; set by amountScale()). */
-  private scale = 0
-  private passScale = 0
+  /** The batches handed to the engine, for staging them. */
+  private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
+  /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
+  private passScale: number
 
   private constructor(
     readonly gen: number,
     private readonly snapshotScale: number
   ) {
-    this.scale = snapshotScale
     this.passScale = snapshotScale
   }
 
@@ -161,7 +217,11 @@ export class DayCloseState {
     )
     const state = new DayCloseState(p.gen, p.amount_scale ?? 0)
     state.grow(p.member_seq + 1)
+    const t0 = now()
+    const c0 = cpuStart()
     if (p.gen > 0) await state.readSnapshot(db)
+    cpuAdd("load", c0)
+    TRACE?.("load snapshot", t0)
     return state
   }
 
@@ -179,56 +239,62 @@ export class DayCloseState {
     this.star = widen(this.star, (k) => new Int8Array(k))
     this.trFirst = widen(this.trFirst, (k) => new Int32Array(k))
     this.trCount = widen(this.trCount, (k) => new Int32Array(k))
+    this.net.grow(size)
+    this.team.grow(size)
+    this.bal.grow(size * A)
+  }
+
+  private growTranches(n: number): void {
+    this.trSeq = growInt32(this.trSeq, n)
+    this.trRem.grow(n)
+    this.trBase.grow(n)
   }
 
   private async readSnapshot(db: Knex): Promise<void> {
     const { client, release } = await clientOf(db)
-    const seqs: number[] = []
-    const rems: bigint[] = []
-    const bases: bigint[] = []
     const wide: bigint[] = []
     try {
-      await copyOut(
-        client,
-        `copy (select ${SNAPSHOT_COLUMNS.join(", ")} from ${partitionOf(this.gen)}) to stdout (format binary)`,
-        (r: BinaryRow) => {
-          const seq = int4At(r, 0)
-          if (seq >= this.present.length) this.grow(seq + 1)
-          this.present[seq] = 1
-          this.referrer[seq] = isNull(r, 1) ? -1 : int4At(r, 1)
-          this.depth[seq] = int4At(r, 2)
-          this.star[seq] = int2At(r, 5)
-          seqs.length = 0
-          rems.length = 0
-          bases.length = 0
-          int4ArrayAt(r, 6 + A, seqs)
-          const isWide = !isNull(r, 9 + A)
-          if (isWide) {
-            wide.length = 0
-            numericArrayAt(r, 9 + A, wide)
-            this.net.set(seq, wide[WIDE_NET])
-            this.team.set(seq, wide[WIDE_TEAM])
-            for (let a = 0; a < A; a++) this.balances.set(seq * A + a, wide[S + a])
-            numericArrayAt(r, 10 + A, rems)
-            numericArrayAt(r, 11 + A, bases)
-          } else {
-            this.net.set(seq, int8At(r, 3))
-            this.team.set(seq, int8At(r, 4))
-            for (let a = 0; a < A; a++) this.balances.set(seq * A + a, int8At(r, 6 + a))
-            int8ArrayAt(r, 7 + A, rems)
-            int8ArrayAt(r, 8 + A, bases)
+      await copyOut(client, `copy (select ${SNAPSHOT_COLUMNS.join(", ")} from ${partitionOf(this.gen)}) to stdout (format binary)`, (r: BinaryRow) => {
+        const v = r.view
+        const seq = v.getInt32(r.start[0])
+        if (seq >= this.present.length) this.grow(seq + 1)
+        this.present[seq] = 1
+        this.referrer[seq] = r.length[1] < 0 ? -1 : v.getInt32(r.start[1])
+        this.depth[seq] = v.getInt32(r.start[2])
+        this.star[seq] = v.getInt16(r.start[3])
+        const first = this.trN
+        this.trFirst[seq] = first
+        if (r.length[4] >= 0) {
+          const at = r.start[4]
+          for (let a = 0; a < A; a++) this.bal.read(seq * A + a, v, at + 8 * a)
+          this.net.read(seq, v, at + STATE_NET)
+          this.team.read(seq, v, at + STATE_TEAM)
+          const count = (r.length[4] - STATE_TRANCHES) / TRANCHE_BYTES
+          this.growTranches(first + count)
+          for (let t = 0, p = at + STATE_TRANCHES; t < count; t++, p += TRANCHE_BYTES) {
+            this.trSeq[first + t] = v.getInt32(p)
+            this.trRem.read(first + t, v, p + 4)
+            this.trBase.read(first + t, v, p + 12)
           }
-          this.trFirst[seq] = this.trN
-          this.trCount[seq] = seqs.length
-          this.trSeq = growInt32(this.trSeq, this.trN + seqs.length)
-          for (let t = 0; t < seqs.length; t++) {
-            this.trSeq[this.trN] = seqs[t]
-            this.trRem.set(this.trN, rems[t])
-            this.trBase.set(this.trN, bases[t])
-            this.trN++
+          this.trCount[seq] = count
+          this.trN += count
+        } else {
+          wide.length = 0
+          numericArrayAt(r, 5, wide)
+          for (let a = 0; a < A; a++) this.bal.set(seq * A + a, wide[S + a])
+          this.net.set(seq, wide[S + A])
+          this.team.set(seq, wide[S + A + 1])
+          const count = (wide.length - WIDE_TRANCHES) / 3
+          this.growTranches(first + count)
+          for (let t = 0; t < count; t++) {
+            this.trSeq[first + t] = Number(wide[WIDE_TRANCHES + 3 * t])
+            this.trRem.set(first + t, wide[WIDE_TRANCHES + 3 * t + 1])
+            this.trBase.set(first + t, wide[WIDE_TRANCHES + 3 * t + 2])
           }
+          this.trCount[seq] = count
+          this.trN += count
         }
-      )
+      })
     } finally {
       release()
     }
@@ -303,7 +369,7 @@ export class DayCloseState {
     return this.overlay
   }
 
-  has(seq: number): boolean {
+  private has(seq: number): boolean {
     return this.present[seq] === 1 || this.o.members.has(seq)
   }
 
@@ -311,66 +377,29 @@ export class DayCloseState {
     return this.passScale === this.snapshotScale ? v : v * 10n ** BigInt(this.passScale - this.snapshotScale)
   }
 
-  balance(seq: number, asset: number): bigint {
-    const base = this.present[seq] === 1 ? this.balances.get(seq * A + asset) : 0n
+  private balance(seq: number, asset: number): bigint {
+    const base = this.present[seq] === 1 ? this.bal.big(seq * A + asset) : 0n
     const j = this.o.journal.get(seq)
     return j ? base + j[asset] : base
   }
 
-  referrerOf(seq: number): number {
+  private referrerOf(seq: number): number {
     const m = this.o.members.get(seq)
     return m ? m.referrer : this.referrer[seq]
   }
 
-  depthOf(seq: number): number {
+  private depthOf(seq: number): number {
     const m = this.o.members.get(seq)
     return m ? m.depth : this.depth[seq]
   }
 
-  netOf(seq: number): bigint {
-    const m = this.o.members.get(seq)
-    return m ? units(m.net, this.passScale) : this.rescale(this.net.get(seq))
-  }
-
-  teamOf(seq: number): bigint {
-    return this.present[seq] === 1 ? this.rescale(this.team.get(seq)) : 0n
-  }
-
-  starOf(seq: number): number {
-    return this.present[seq] === 1 ? this.star[seq] : 0
-  }
-
-  /** The member's tranches now: the snapshot's, with what operations wrote since in place (and new ones). */
-  tranchesOf(seq: number): TrancheList {
-    const list: TrancheList = { seq: [], remaining: [], dailyBase: [] }
-    if (this.present[seq] === 1) {
-      const from = this.trFirst[seq]
-      for (let t = from; t < from + this.trCount[seq]; t++) {
-        list.seq.push(this.trSeq[t])
-        list.remaining.push(this.trRem.get(t))
-        list.dailyBase.push(this.trBase.get(t))
-      }
-    }
-    const changed = this.o.tranches.get(seq)
-    if (!changed) return list
-    for (let k = 0; k < changed.seq.length; k++) {
-      const at = list.seq.indexOf(changed.seq[k])
-      if (at >= 0) {
-        list.remaining[at] = changed.remaining[k]
-        list.dailyBase[at] = changed.dailyBase[k]
-      } else {
-        let i = list.seq.length
-        while (i > 0 && list.seq[i - 1] > changed.seq[k]) i--
-        list.seq.splice(i, 0, changed.seq[k])
-        list.remaining.splice(i, 0, changed.remaining[k])
-        list.dailyBase.splice(i, 0, changed.dailyBase[k])
-      }
-    }
-    return list
-  }
-
   /** Every member's balances of `assets`, in seq order (RewardsStore.streamBalances). */
   *balanceRows(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceRow[]> {
+    const c0 = cpuStart()
+    try { yield* this.balanceRowsNow(assets, batchSize) } finally { cpuAdd("balanceRows(+consumer)", c0) }
+  }
+
+  *balanceRowsNow(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceRow[]> {
     const cells = assets.map((a) => ASSET_INDEX.get(a)!)
     let batch: BalanceRow[] = []
     for (let seq = 1; seq <= this.o.maxSeq; seq++) {
@@ -400,29 +429,147 @@ export class DayCloseState {
     for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
     const order = new Int32Array(count)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) order[start[maxDepth - this.depthOf(seq)]++] = seq
-    const [quota, weight, debtCredit, debtPoints] = (["QUOTA", "WEIGHT", "DEBT_CREDIT", "DEBT_POINTS"] as const).map((a) => ASSET_INDEX.get(a)!)
-    for (let from = 0; from < count; from += batchSize) {
-      const batch: MemberDayRow[] = []
-      for (let k = from; k < Math.min(count, from + batchSize); k++) {
-        const seq = order[k]
-        const list = this.tranchesOf(seq)
-        const tranches: ReleaseTranche[] = list.seq.map((_, t) => ({ remaining: list.remaining[t], dailyBase: list.dailyBase[t] }))
-        const referrer = this.referrerOf(seq)
-        batch.push({
-          ref: seq,
-          referrerRef: referrer < 0 ? null : referrer,
-          quota: this.balance(seq, quota),
-          weight: this.balance(seq, weight),
-          debtCredit: this.balance(seq, debtCredit),
-          debtPoints: this.balance(seq, debtPoints),
-          netSpend: this.netOf(seq),
-          teamPerformance: this.teamOf(seq),
-          starLevel: this.starOf(seq),
-          tranches,
-        })
-      }
-      yield batch
+    for (let from = 0; from < count; from += batchSize) yield this.batch(order.subarray(from, Math.min(count, from + batchSize)))
+  }
+
+  /** The rows of members `seqs` (and, kept for staging them, their state as numbers). */
+  private batch(seqs: Int32Array): MemberDayRow[] {
+    const c0 = cpuStart()
+    try { return this.batchNow(seqs) } finally { cpuAdd("rows", c0) }
+  }
+
+  private batchNow(seqs: Int32Array): MemberDayRow[] {
+    const n = seqs.length
+    const o = this.o
+    let trancheCount = 0
+    for (let i = 0; i < n; i++) {
+      const seq = seqs[i]
+      trancheCount += (this.present[seq] === 1 ? this.trCount[seq] : 0) + (o.tranches.get(seq)?.seq.length ?? 0)
     }
+    const s: BatchState = {
+      bal: new Float64Array(n * A),
+      trFrom: new Int32Array(n + 1),
+      trSeq: new Int32Array(trancheCount),
+      trRem: new Float64Array(trancheCount),
+      trBase: new Float64Array(trancheCount),
+      referrer: new Int32Array(n),
+      depth: new Int32Array(n),
+      wide: new Map(),
+    }
+    const out: MemberDayRow[] = new Array(n)
+    let t = 0
+    for (let i = 0; i < n; i++) {
+      const seq = seqs[i]
+      const present = this.present[seq] === 1
+      const member = o.members.get(seq)
+      let wide = false
+      // balances: the snapshot's and the journal's
+      const journal = o.journal.get(seq)
+      for (let a = 0; a < A; a++) {
+        let v = present ? this.bal.data[seq * A + a] : 0
+        if (journal && journal[a] !== 0n) v = v === v && journal[a] >= -SAFE && journal[a] <= SAFE ? v + Number(journal[a]) : Number.NaN
+        if (!(v >= -SAFE && v <= SAFE)) wide = true
+        s.bal[i * A + a] = v
+      }
+      // tranches: the snapshot's, with what operations wrote since in place (and new ones)
+      s.trFrom[i] = t
+      if (present) {
+        const first = this.trFirst[seq]
+        for (let k = 0; k < this.trCount[seq]; k++) {
+          s.trSeq[t] = this.trSeq[first + k]
+          s.trRem[t] = this.trRem.data[first + k]
+          s.trBase[t] = this.trBase.data[first + k]
+          if (s.trRem[t] !== s.trRem[t] || s.trBase[t] !== s.trBase[t]) wide = true
+          t++
+        }
+      }
+      const changed = o.tranches.get(seq)
+      if (changed) {
+        for (let k = 0; k < changed.seq.length; k++) {
+          const rem = changed.remaining[k]
+          const base = changed.dailyBase[k]
+          if (rem < -SAFE || rem > SAFE || base < -SAFE || base > SAFE) wide = true
+          let at = s.trFrom[i]
+          while (at < t && s.trSeq[at] !== changed.seq[k]) at++
+          if (at === t) {
+            // a new tranche, in seq order
+            at = t++
+            while (at > s.trFrom[i] && s.trSeq[at - 1] > changed.seq[k]) {
+              s.trSeq[at] = s.trSeq[at - 1]
+              s.trRem[at] = s.trRem[at - 1]
+              s.trBase[at] = s.trBase[at - 1]
+              at--
+            }
+            s.trSeq[at] = changed.seq[k]
+          }
+          s.trRem[at] = Number(rem)
+          s.trBase[at] = Number(base)
+        }
+      }
+      s.referrer[i] = member ? member.referrer : this.referrer[seq]
+      s.depth[i] = member ? member.depth : this.depth[seq]
+      const tranches: ReleaseTranche[] = new Array(t - s.trFrom[i])
+      let quota: bigint
+      let weight: bigint
+      let debtCredit: bigint
+      let debtPoints: bigint
+      if (wide) {
+        const w = this.wideState(seq, s.trSeq.subarray(s.trFrom[i], t))
+        s.wide.set(i, w)
+        for (let k = 0; k < tranches.length; k++) tranches[k] = { remaining: w.rem[k], dailyBase: w.base[k] }
+        quota = w.bal[QUOTA]
+        weight = w.bal[WEIGHT]
+        debtCredit = w.bal[DEBT_CREDIT]
+        debtPoints = w.bal[DEBT_POINTS]
+      } else {
+        for (let k = 0; k < tranches.length; k++) {
+          const x = s.trFrom[i] + k
+          tranches[k] = { remaining: BigInt(s.trRem[x]), dailyBase: BigInt(s.trBase[x]) }
+        }
+        const at = i * A
+        quota = BigInt(s.bal[at + QUOTA])
+        weight = BigInt(s.bal[at + WEIGHT])
+        debtCredit = BigInt(s.bal[at + DEBT_CREDIT])
+        debtPoints = BigInt(s.bal[at + DEBT_POINTS])
+      }
+      out[i] = {
+        ref: seq,
+        referrerRef: s.referrer[i] < 0 ? null : s.referrer[i],
+        quota,
+        weight,
+        debtCredit,
+        debtPoints,
+        netSpend: member ? units(member.net, this.passScale) : this.rescale(this.net.big(seq)),
+        teamPerformance: present ? this.rescale(this.team.big(seq)) : 0n,
+        starLevel: present ? this.star[seq] : 0,
+        tranches,
+      }
+    }
+    s.trFrom[n] = t
+    this.batches.set(out, s)
+    return out
+  }
+
+  /** A member's balances and tranche points as bigints (a member with amounts beyond safe integers). */
+  private wideState(seq: number, trSeqs: Int32Array): { bal: bigint[]; rem: bigint[]; base: bigint[] } {
+    const bal = Array.from({ length: A }, (_, a) => this.balance(seq, a))
+    const rem: bigint[] = []
+    const base: bigint[] = []
+    const changed = this.o.tranches.get(seq)
+    for (const trSeq of trSeqs) {
+      const k = changed ? changed.seq.indexOf(trSeq) : -1
+      if (k >= 0) {
+        rem.push(changed!.remaining[k])
+        base.push(changed!.dailyBase[k])
+      } else {
+        const first = this.trFirst[seq]
+        let at = first
+        while (this.trSeq[at] !== trSeq) at++
+        rem.push(this.trRem.big(at))
+        base.push(this.trBase.big(at))
+      }
+    }
+    return { bal, rem, base }
   }
 
   /**
@@ -430,6 +577,15 @@ export class DayCloseState {
    * partition (its postings and its state after the day), staged in the partition's own table.
    */
   async stage(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
+    const t0 = now()
+    try { await this.stageNow(trx, b) } finally { TRACE?.("stage", t0) }
+  }
+
+  private async stageNow(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
+    const t0 = now()
+    const c0 = cpuStart()
+    const s = this.batches.get(b.rows)
+    if (!s) throw new Error(`internal: ${b.key} was not read through this close's stream`)
     const [inserted] = await rows(
       trx,
       `insert into rewards_transfer_batch (key, day, source, config_version) values (?, ?, ?, ?)
@@ -445,65 +601,61 @@ export class DayCloseState {
       `select setval('rewards_transfer_id_seq', nextval('rewards_transfer_id_seq') + ?::bigint - 1) as last`,
       [n * S]
     )
-    const firstId = BigInt(last) - BigInt(n * S) + 1n
+    const firstId = Number(last) - n * S + 1
     const table = partitionOf(this.gen + 1)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
+    const c1 = cpuStart()
     const out = new BinaryRows()
-    const balances = new Array<bigint>(A)
-    let trOut = 0
+    if (b.trancheOut.length !== s.trFrom[n]) throw new Error(`internal: ${b.key} does not match the tranches it was read with`)
     for (let i = 0; i < n; i++) {
-      const seq = b.rows[i].ref
-      for (let a = 0; a < A; a++) balances[a] = this.balance(seq, a)
+      const row = b.rows[i]
       const at = i * S
-      for (let k = 0; k < S; k++) {
-        const amount = b.amounts[at + k]
-        if (amount === 0n) continue
-        const slot = DAY_SLOTS[k]
-        if (slot.debit === MEMBER) balances[ASSET_INDEX.get(slot.asset)!] -= amount
-        if (slot.credit === MEMBER) balances[ASSET_INDEX.get(slot.asset)!] += amount
+      const from = s.trFrom[i]
+      const to = s.trFrom[i + 1]
+      let wide = s.wide.has(i) || !fitsInt8(row.netSpend) || !fitsInt8(b.teamPerformance[i])
+      if (!wide) {
+        // the postings move the member's balances (numbers while they stay safe integers)
+        for (let k = 0; k < S; k++) {
+          const amount = b.amounts[at + k]
+          if (amount === 0n || SLOT_SIGN[k] === 0) continue
+          const cell = i * A + SLOT_ASSET[k]
+          const v = amount <= SAFE ? s.bal[cell] + SLOT_SIGN[k] * Number(amount) : Number.NaN
+          if (!(v >= -SAFE && v <= SAFE)) wide = true
+          s.bal[cell] = v
+        }
+        for (let k = 0; k < S; k++) if (!fitsInt8(b.amounts[at + k])) wide = true
+        for (let t = from; t < to; t++) s.trRem[t] -= Number(b.trancheOut[t])
+        if (wide) {
+          // undo: the member goes the exact way
+          for (let t = from; t < to; t++) s.trRem[t] += Number(b.trancheOut[t])
+        }
       }
-      const list = this.tranchesOf(seq)
-      const remaining = list.remaining.map((r) => r - b.trancheOut[trOut++])
-      const net = this.netOf(seq)
-      const team = b.teamPerformance[i]
-      const referrer = this.referrerOf(seq)
-      const scalars: bigint[] = [...b.amounts.slice(at, at + S), ...balances, net, team]
-      const wide = !fitsInt8(scalars) || !fitsInt8(remaining) || !fitsInt8(list.dailyBase)
       out.row(DAY_COLUMNS.length)
-      out.int4(seq)
+      out.int4(row.ref)
       out.int4(batchId)
-      out.int8(firstId + BigInt(at))
-      for (let k = 0; k < S + A; k++) {
-        if (wide) out.null()
-        else out.int8(scalars[k])
-      }
-      if (referrer < 0) out.null()
-      else out.int4(referrer)
-      out.int4(this.depthOf(seq))
+      out.int8n(firstId + at)
       if (wide) {
-        out.null()
-        out.null()
-      } else {
-        out.int8(net)
-        out.int8(team)
+        this.writeWide(out, b, i, s)
+        continue
       }
+      for (let k = 0; k < S; k++) out.int8(b.amounts[at + k])
+      if (s.referrer[i] < 0) out.null()
+      else out.int4(s.referrer[i])
+      out.int4(s.depth[i])
       out.int2(b.starLevel[i])
-      out.int4Array(list.seq)
-      if (wide) {
-        out.null()
-        out.null()
-        out.numericArray(scalars)
-        out.numericArray(remaining)
-        out.numericArray(list.dailyBase)
-      } else {
-        out.int8Array(remaining)
-        out.int8Array(list.dailyBase)
-        out.null()
-        out.null()
-        out.null()
+      const p = out.bytes(STATE_TRANCHES + TRANCHE_BYTES * (to - from))
+      const v = out.data
+      for (let a = 0; a < A; a++) setInt8(v, p + 8 * a, s.bal[i * A + a])
+      v.setBigInt64(p + STATE_NET, row.netSpend)
+      v.setBigInt64(p + STATE_TEAM, b.teamPerformance[i])
+      for (let t = from, q = p + STATE_TRANCHES; t < to; t++, q += TRANCHE_BYTES) {
+        v.setInt32(q, s.trSeq[t])
+        setInt8(v, q + 4, s.trRem[t])
+        setInt8(v, q + 12, s.trBase[t])
       }
+      out.null()
     }
-    if (trOut !== b.trancheOut.length) throw new Error(`internal: ${b.key} does not match the tranches it was read with`)
+    cpuAdd("encode", c1)
     const { client, release } = await clientOf(trx)
     try {
       await copyIn(client, `copy ${table} (${DAY_COLUMNS.join(", ")}) from stdin (format binary)`, out.finish())
@@ -512,11 +664,38 @@ export class DayCloseState {
     }
   }
 
+  /** The rest of a row whose amounts do not all fit int8 (or a JS number): everything exact, in `wide`. */
+  private writeWide(out: BinaryRows, b: MemberDayBatch, i: number, s: BatchState): void {
+    const row = b.rows[i]
+    const from = s.trFrom[i]
+    const to = s.trFrom[i + 1]
+    const w = s.wide.get(i) ?? this.wideState(row.ref, s.trSeq.subarray(from, to))
+    const bal = [...w.bal]
+    for (let k = 0; k < S; k++) {
+      const amount = b.amounts[i * S + k]
+      if (SLOT_SIGN[k] !== 0) bal[SLOT_ASSET[k]] += SLOT_SIGN[k] > 0 ? amount : -amount
+    }
+    const tranches: bigint[] = []
+    for (let t = from; t < to; t++) tranches.push(BigInt(s.trSeq[t]), w.rem[t - from] - b.trancheOut[t], w.base[t - from])
+    for (let k = 0; k < S; k++) out.null()
+    if (s.referrer[i] < 0) out.null()
+    else out.int4(s.referrer[i])
+    out.int4(s.depth[i])
+    out.int2(b.starLevel[i])
+    out.null()
+    out.numericArray([...b.amounts.slice(i * S, i * S + S), ...bal, row.netSpend, b.teamPerformance[i], ...tranches])
+  }
+
   /**
    * Commit.publishMemberDays: the staged table becomes the current snapshot's partition; the
    * journal starts again; the system accounts take the other side of every posting.
    */
   async publish(trx: Knex.Transaction, day: string, slotTotals: readonly bigint[]): Promise<void> {
+    const t0 = now()
+    try { await this.publishNow(trx, day, slotTotals) } finally { TRACE?.("publish", t0) }
+  }
+
+  private async publishNow(trx: Knex.Transaction, day: string, slotTotals: readonly bigint[]): Promise<void> {
     await syncSlots(trx)
     const gen = this.gen + 1
     const table = partitionOf(gen)
@@ -524,7 +703,9 @@ export class DayCloseState {
     const [range] = await rows(trx, `select min(batch_id) as lo, max(batch_id) as hi, count(*)::int as n from ${table}`)
     if (range.n > 0) {
       await trx.raw(`set local maintenance_work_mem = '256MB'`)
+      const tp = now()
       await trx.raw(`alter table ${table} add primary key (seq)`)
+      TRACE?.("  pk", tp)
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
       await trx.raw(
         `insert into rewards_snapshot (gen, day, batch_from, batch_to, amount_scale, members) values (?, ?, ?, ?, ?, ?)`,
@@ -564,9 +745,17 @@ export class DayCloseState {
   }
 }
 
-function fitsInt8(values: readonly bigint[]): boolean {
-  for (const v of values) if (v > INT64_MAX || v <= INT64_MIN) return false
-  return true
+/** A safe integer as a big-endian int8. */
+function setInt8(v: DataView, at: number, x: number): void {
+  v.setInt32(at, Math.floor(x / 4294967296))
+  v.setUint32(at + 4, x >>> 0)
+}
+
+const MAX8 = INT64_MAX
+const MIN8 = INT64_MIN
+
+function fitsInt8(v: bigint): boolean {
+  return v <= MAX8 && v > MIN8
 }
 
 function text(r: BinaryRow, k: number): string {

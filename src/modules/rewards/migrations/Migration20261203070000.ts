@@ -12,11 +12,13 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations"
  * - the member's postings of the day: `p0`…`p8` are the amounts of the engine's DAY_SLOTS, each
  *   one transfer of `rewards_posting_slot` (asset, debit, credit, reason; `member` = the member's
  *   account) in ledger batch `batch_id`, transfer ids `id0 + slot`. Append-only, never updated;
- * - the member's state after the close (its snapshot): every member balance (`growth` …
- *   `debt_points`), team performance and star level, its tranches' locked points, and the close's
- *   view of the member (referrer, depth, net spend). Amounts of the day's amount scale are int8;
- *   a row whose amounts do not all fit int8 (possible at large scales) keeps them in `wide`,
- *   `wide_tr_rem`, `wide_tr_base` instead (numeric, same order) and the int8 columns are null.
+ * - the member's state after the close (its snapshot), as the close reads it back: referrer,
+ *   depth and star level as columns; the amounts in `state`, big-endian int8s: the ten member
+ *   balances (MEMBER_ASSETS order), net spend and team performance (units of the snapshot's amount
+ *   scale), then per tranche (oldest first) its order seq (int4), locked points and daily base.
+ *   `rewards_state_int8` and `rewards_state_tranche` read it in SQL. A row whose amounts do not
+ *   all fit int8 (possible at large scales) has `state` and `p0`…`p8` null and keeps them in
+ *   `wide` (numeric): p0…p8, the balances, net, team, then seq, locked, base per tranche.
  *
  * A close stages its rows in a table of its own and attaches it as a partition when it publishes
  * the pass (rewards_snapshot: the partition of each published close; rewards_program.snapshot_gen:
@@ -67,12 +69,40 @@ export class Migration20261203070000 extends Migration {
       `create table if not exists "rewards_member_day" (
         "seq" integer not null, "batch_id" integer not null, "id0" bigint not null,
         "p0" bigint, "p1" bigint, "p2" bigint, "p3" bigint, "p4" bigint, "p5" bigint, "p6" bigint, "p7" bigint, "p8" bigint,
-        "growth" bigint, "credit" bigint, "exit_cap" bigint, "quota" bigint, "weight" bigint,
-        "points_locked" bigint, "points" bigint, "debt_growth" bigint, "debt_credit" bigint, "debt_points" bigint,
-        "referrer_seq" integer, "depth" integer not null, "net" bigint, "team" bigint, "star" smallint not null,
-        "tr_seq" integer[] not null, "tr_rem" bigint[], "tr_base" bigint[],
-        "wide" numeric[], "wide_tr_rem" numeric[], "wide_tr_base" numeric[]
+        "referrer_seq" integer, "depth" integer not null, "star" smallint not null,
+        "state" bytea, "wide" numeric[]
       ) partition by range ("batch_id");`
+    )
+    // the snapshot's state, read in SQL: int8 number k (big-endian) of `state`, its tranche of order
+    // seq `tranche` (remaining points), or the same from `wide` when the row's amounts did not fit
+    this.addSql(
+      `create or replace function "rewards_state_int8"(state bytea, k integer) returns bigint
+       language sql immutable parallel safe
+       as $$ select ('x' || encode(substring(state from 8 * k + 1 for 8), 'hex'))::bit(64)::bigint $$;`
+    )
+    this.addSql(
+      `create or replace function "rewards_state_tranche"(state bytea, wide numeric[], tranche integer) returns numeric
+       language plpgsql immutable parallel safe
+       as $$
+       declare at integer;
+       begin
+         if state is not null then
+           at := 96;
+           while at < length(state) loop
+             if ('x' || encode(substring(state from at + 1 for 4), 'hex'))::bit(32)::integer = tranche then
+               return ('x' || encode(substring(state from at + 5 for 8), 'hex'))::bit(64)::bigint;
+             end if;
+             at := at + 20;
+           end loop;
+           return null;
+         end if;
+         at := 22;
+         while at <= coalesce(array_length(wide, 1), 0) loop
+           if wide[at] = tranche then return wide[at + 1]; end if;
+           at := at + 3;
+         end loop;
+         return null;
+       end $$;`
     )
 
     // every transfer: the operations' rows, then each posting slot with an amount as a transfer
@@ -104,18 +134,18 @@ export class Migration20261203070000 extends Migration {
        select m.id, m.customer_id, m.seq, m.referrer_id, m.referral_code, m.depth, m.joined_day,
               m.net_spend, m.purchase_weight, m.referral_weight, m.admin_weight, m.level, m.has_orders,
               m.created_at, m.updated_at,
-              coalesce(coalesce(d.team::numeric, d.wide[21]) / power(10::numeric, d.scale), 0) as team_performance,
+              coalesce(coalesce(rewards_state_int8(d.state, 11)::numeric, d.wide[21]) / power(10::numeric, d.scale), 0) as team_performance,
               coalesce(d.star, 0)::integer as star_level,
-              coalesce(coalesce(d.growth::numeric, d.wide[10]), 0) + coalesce(j.growth, 0) as growth,
-              coalesce(coalesce(d.credit::numeric, d.wide[11]), 0) + coalesce(j.credit, 0) as credit,
-              coalesce(coalesce(d.exit_cap::numeric, d.wide[12]), 0) + coalesce(j.exit_cap, 0) as exit_cap,
-              coalesce(coalesce(d.quota::numeric, d.wide[13]), 0) + coalesce(j.quota, 0) as quota,
-              coalesce(coalesce(d.weight::numeric, d.wide[14]), 0) + coalesce(j.weight, 0) as weight,
-              coalesce(coalesce(d.points_locked::numeric, d.wide[15]), 0) + coalesce(j.points_locked, 0) as points_locked,
-              coalesce(coalesce(d.points::numeric, d.wide[16]), 0) + coalesce(j.points, 0) as points,
-              coalesce(coalesce(d.debt_growth::numeric, d.wide[17]), 0) + coalesce(j.debt_growth, 0) as debt_growth,
-              coalesce(coalesce(d.debt_credit::numeric, d.wide[18]), 0) + coalesce(j.debt_credit, 0) as debt_credit,
-              coalesce(coalesce(d.debt_points::numeric, d.wide[19]), 0) + coalesce(j.debt_points, 0) as debt_points
+              coalesce(coalesce(rewards_state_int8(d.state, 0)::numeric, d.wide[10]), 0) + coalesce(j.growth, 0) as growth,
+              coalesce(coalesce(rewards_state_int8(d.state, 1)::numeric, d.wide[11]), 0) + coalesce(j.credit, 0) as credit,
+              coalesce(coalesce(rewards_state_int8(d.state, 2)::numeric, d.wide[12]), 0) + coalesce(j.exit_cap, 0) as exit_cap,
+              coalesce(coalesce(rewards_state_int8(d.state, 3)::numeric, d.wide[13]), 0) + coalesce(j.quota, 0) as quota,
+              coalesce(coalesce(rewards_state_int8(d.state, 4)::numeric, d.wide[14]), 0) + coalesce(j.weight, 0) as weight,
+              coalesce(coalesce(rewards_state_int8(d.state, 5)::numeric, d.wide[15]), 0) + coalesce(j.points_locked, 0) as points_locked,
+              coalesce(coalesce(rewards_state_int8(d.state, 6)::numeric, d.wide[16]), 0) + coalesce(j.points, 0) as points,
+              coalesce(coalesce(rewards_state_int8(d.state, 7)::numeric, d.wide[17]), 0) + coalesce(j.debt_growth, 0) as debt_growth,
+              coalesce(coalesce(rewards_state_int8(d.state, 8)::numeric, d.wide[18]), 0) + coalesce(j.debt_credit, 0) as debt_credit,
+              coalesce(coalesce(rewards_state_int8(d.state, 9)::numeric, d.wide[19]), 0) + coalesce(j.debt_points, 0) as debt_points
          from rewards_member m
          left join lateral (
            select x.*, sn.amount_scale as scale
@@ -153,15 +183,15 @@ export class Migration20261203070000 extends Migration {
     this.addSql(
       `create or replace view "rewards_tranche_now" as
        select t.id, t.order_id, t.member_id, t.seq, t.multiple, t.net_amount, t.daily_base,
-              case when d.tr_seq is null or t.gen >= (select p.snapshot_gen from rewards_program p where p.deleted_at is null)
+              case when t.gen >= (select p.snapshot_gen from rewards_program p where p.deleted_at is null)
                    then t.remaining
-                   else coalesce(d.tr_rem[array_position(d.tr_seq, t.seq)]::numeric, d.wide_tr_rem[array_position(d.tr_seq, t.seq)])
+                   else coalesce(rewards_state_tranche(d.state, d.wide, t.seq), t.remaining)
               end as remaining,
               t.created_at, t.updated_at
          from rewards_tranche t
          join rewards_member m on m.customer_id = t.member_id and m.deleted_at is null
          left join lateral (
-           select x.tr_seq, x.tr_rem, x.wide_tr_rem
+           select x.state, x.wide
              from rewards_member_day x
             where x.seq = m.seq
               and x.batch_id >= (select s2.batch_from from rewards_snapshot s2
@@ -176,6 +206,8 @@ export class Migration20261203070000 extends Migration {
     this.addSql(`drop view if exists "rewards_balance_now";`)
     this.addSql(`drop view if exists "rewards_member_now";`)
     this.addSql(`drop view if exists "rewards_ledger";`)
+    this.addSql(`drop function if exists "rewards_state_tranche"(bytea, numeric[], integer);`)
+    this.addSql(`drop function if exists "rewards_state_int8"(bytea, integer);`)
     this.addSql(`drop table if exists "rewards_member_day" cascade;`)
     this.addSql(`drop table if exists "rewards_snapshot";`)
     this.addSql(`drop table if exists "rewards_posting_slot";`)
