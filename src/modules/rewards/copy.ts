@@ -86,6 +86,13 @@ export class BinaryRows {
     return at
   }
 
+  /** A bytea field copied from `src[start … start + length)`; returns its offset (see {@link bytes}). */
+  bytesFrom(src: Buffer, start: number, length: number): number {
+    const at = this.bytes(length)
+    src.copy(this.buf, at, start, start + length)
+    return at
+  }
+
   /** The buffer {@link bytes} hands out offsets into. */
   get data(): DataView {
     return this.view

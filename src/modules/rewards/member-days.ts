@@ -14,7 +14,7 @@
  * the system side of the postings — one transaction.
  */
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
-import { INT64_MAX, INT64_MIN, growInt32 } from "../../engine/columns"
+import { INT64_MAX, INT64_MIN } from "../../engine/columns"
 import { Dec } from "../../engine/decimal"
 import { DAY_SLOTS, MEMBER, MEMBER_ASSETS, type MemberAsset } from "../../engine/ledger"
 import { type BalanceRow, DuplicateBatchError, type MemberDayBatch, type MemberDayRow, type ReleaseTranche } from "../../engine/store"
@@ -22,11 +22,9 @@ import {
   type BinaryRow,
   BinaryRows,
   type PgClient,
-  arrayAt,
   copyIn,
   copyOut,
   int4At,
-  int8NumberAt,
   isNull,
   numericArrayAt,
 } from "./copy"
@@ -45,10 +43,6 @@ const A = MEMBER_ASSETS.length
 /** Balance columns of rewards_member_day, in MEMBER_ASSETS order. */
 export const BALANCE_COLUMNS = MEMBER_ASSETS.map((a) => a.toLowerCase())
 const ASSET_INDEX = new Map<string, number>(MEMBER_ASSETS.map((a, i) => [a, i]))
-/** `wide` (numeric[], 1-based in SQL): p0…p8, the balances, net, team. */
-const WIDE_NET = S + A
-const WIDE_TEAM = S + A + 1
-
 /** The partition (or the staging table) of snapshot generation `gen`. */
 export const partitionOf = (gen: number) => `rewards_member_day_${gen}`
 
@@ -99,50 +93,6 @@ function wholeNumber(text: string): bigint {
   return BigInt(dot < 0 ? text : text.slice(0, dot))
 }
 
-const SAFE = Number.MAX_SAFE_INTEGER
-
-/**
- * Exact integers as JS numbers while they are safe integers, the rest as bigints on the side (the
- * number is NaN then): a million members' amounts without a bigint per value.
- */
-class IntColumn {
-  data: Float64Array
-  readonly wide = new Map<number, bigint>()
-
-  constructor(n: number) {
-    this.data = new Float64Array(n)
-  }
-
-  grow(n: number): void {
-    if (n <= this.data.length) return
-    const next = new Float64Array(Math.max(n, this.data.length * 2))
-    next.set(this.data)
-    this.data = next
-  }
-
-  big(i: number): bigint {
-    const v = this.data[i]
-    return v === v ? BigInt(v) : this.wide.get(i)!
-  }
-
-  set(i: number, v: bigint): void {
-    if (v >= -SAFE && v <= SAFE) {
-      this.data[i] = Number(v)
-      if (this.wide.size > 0) this.wide.delete(i)
-    } else {
-      this.data[i] = Number.NaN
-      this.wide.set(i, v)
-    }
-  }
-
-  /** The int8 at byte `at` of a binary COPY row. */
-  read(i: number, view: DataView, at: number): void {
-    const v = int8NumberAt(view, at)
-    if (v === v) this.data[i] = v
-    else this.set(i, view.getBigInt64(at))
-  }
-}
-
 /** What operations changed since the snapshot (read again at every stream). */
 interface Overlay {
   members: Map<number, { referrer: number; depth: number; net: string }>
@@ -154,51 +104,66 @@ interface Overlay {
 }
 
 /**
- * A batch of the pass as the store read it for the engine: what staging its rows needs, so the
- * state is not looked up twice. Balances of member i are bal[i·A …]; its tranches t in
- * [trFrom[i], trFrom[i+1]). A member whose amounts are not all safe integers is in `wide` (its
- * balances, tranche points, in that order, as bigints) and its numbers are NaN.
+ * A member's state in bigints: a member the snapshot does not hold as it is now (new since,
+ * changed by an operation since, or with amounts beyond int8).
  */
-interface BatchState {
-  bal: Float64Array
-  trFrom: Int32Array
-  trSeq: Int32Array
-  trRem: Float64Array
-  trBase: Float64Array
-  referrer: Int32Array
-  depth: Int32Array
-  wide: Map<number, { bal: bigint[]; rem: bigint[]; base: bigint[] }>
+interface Exact {
+  bal: bigint[]
+  /** Net spend and team performance in units of the pass's scale. */
+  net: bigint
+  team: bigint
+  star: number
+  trSeq: number[]
+  trRem: bigint[]
+  trBase: bigint[]
 }
 
-/** Per slot: the index of its asset among the member balances and the sign for the member (0: none). */
+/**
+ * A batch of the pass as the store read it for the engine, kept for staging it: member i's state
+ * is the snapshot's bytes at (chunk[i], at[i]) (len[i] bytes), or exact[i] when chunk[i] is −1.
+ */
+interface BatchState {
+  chunk: Int32Array
+  at: Int32Array
+  len: Int32Array
+  referrer: Int32Array
+  depth: Int32Array
+  exact: (Exact | undefined)[]
+}
+
+/** Per slot: the offset of its asset's balance in `state` and the sign for the member (0: none). */
+const SLOT_AT = DAY_SLOTS.map((s) => 8 * (ASSET_INDEX.get(s.asset) ?? 0))
 const SLOT_ASSET = DAY_SLOTS.map((s) => ASSET_INDEX.get(s.asset) ?? -1)
 const SLOT_SIGN = DAY_SLOTS.map((s) => (s.debit === MEMBER ? -1 : s.credit === MEMBER ? 1 : 0))
 const [QUOTA, WEIGHT, DEBT_CREDIT, DEBT_POINTS] = (["QUOTA", "WEIGHT", "DEBT_CREDIT", "DEBT_POINTS"] as const).map((a) => ASSET_INDEX.get(a)!)
+const ARENA_CHUNK = 1 << 23
 
 /**
- * The member state a day close reads: the current snapshot, in columns indexed by member seq.
- * Loaded once per close (per snapshot generation); never changed while the close runs.
+ * The member state a day close reads: the current snapshot, as the bytes of each member's `state`
+ * (an arena of 8 MiB chunks) and columns indexed by member seq. Loaded once per close (per
+ * snapshot generation); never changed while the close runs. A staged row copies the member's bytes
+ * and writes only what the day changed.
  */
 export class DayCloseState {
   present: Uint8Array = new Uint8Array(0)
   referrer: Int32Array = new Int32Array(0)
   depth: Int32Array = new Int32Array(0)
   star: Int8Array = new Int8Array(0)
-  readonly net = new IntColumn(0)
-  readonly team = new IntColumn(0)
-  readonly bal = new IntColumn(0)
-  /** Tranches of member i: trSeq/trRem/trBase[trFirst[i] … trFirst[i] + trCount[i]). */
-  trFirst: Int32Array = new Int32Array(0)
-  trCount: Int32Array = new Int32Array(0)
-  trSeq: Int32Array = new Int32Array(1024)
-  readonly trRem = new IntColumn(1024)
-  readonly trBase = new IntColumn(1024)
-  private trN = 0
+  /** Where member seq's `state` is: arena chunk (−1: none, or `wide` rows: see `wide`), offset, length. */
+  stChunk: Int32Array = new Int32Array(0)
+  stAt: Int32Array = new Int32Array(0)
+  stLen: Int32Array = new Int32Array(0)
+  private readonly arena: Buffer[] = []
+  private readonly views: DataView[] = []
+  private arenaAt = ARENA_CHUNK
+  /** Snapshot rows whose amounts did not fit int8, exact (units of the snapshot's scale). */
+  private readonly wide = new Map<number, Exact>()
   private overlay: Overlay | null = null
   /** The batches handed to the engine, for staging them. */
   private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
   private passScale: number
+  private factor = 1n
 
   private constructor(
     readonly gen: number,
@@ -228,8 +193,9 @@ export class DayCloseState {
   private grow(n: number): void {
     if (n <= this.present.length) return
     const size = Math.max(n, this.present.length * 2)
-    const widen = <T extends Int32Array | Int8Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const widen = <T extends Int32Array | Int8Array | Uint8Array>(a: T, make: (n: number) => T, fill = 0): T => {
       const next = make(size)
+      if (fill !== 0) next.fill(fill)
       next.set(a)
       return next
     }
@@ -237,17 +203,9 @@ export class DayCloseState {
     this.referrer = widen(this.referrer, (k) => new Int32Array(k))
     this.depth = widen(this.depth, (k) => new Int32Array(k))
     this.star = widen(this.star, (k) => new Int8Array(k))
-    this.trFirst = widen(this.trFirst, (k) => new Int32Array(k))
-    this.trCount = widen(this.trCount, (k) => new Int32Array(k))
-    this.net.grow(size)
-    this.team.grow(size)
-    this.bal.grow(size * A)
-  }
-
-  private growTranches(n: number): void {
-    this.trSeq = growInt32(this.trSeq, n)
-    this.trRem.grow(n)
-    this.trBase.grow(n)
+    this.stChunk = widen(this.stChunk, (k) => new Int32Array(k), -1)
+    this.stAt = widen(this.stAt, (k) => new Int32Array(k))
+    this.stLen = widen(this.stLen, (k) => new Int32Array(k))
   }
 
   private async readSnapshot(db: Knex): Promise<void> {
@@ -262,37 +220,32 @@ export class DayCloseState {
         this.referrer[seq] = r.length[1] < 0 ? -1 : v.getInt32(r.start[1])
         this.depth[seq] = v.getInt32(r.start[2])
         this.star[seq] = v.getInt16(r.start[3])
-        const first = this.trN
-        this.trFirst[seq] = first
-        if (r.length[4] >= 0) {
-          const at = r.start[4]
-          for (let a = 0; a < A; a++) this.bal.read(seq * A + a, v, at + 8 * a)
-          this.net.read(seq, v, at + STATE_NET)
-          this.team.read(seq, v, at + STATE_TEAM)
-          const count = (r.length[4] - STATE_TRANCHES) / TRANCHE_BYTES
-          this.growTranches(first + count)
-          for (let t = 0, p = at + STATE_TRANCHES; t < count; t++, p += TRANCHE_BYTES) {
-            this.trSeq[first + t] = v.getInt32(p)
-            this.trRem.read(first + t, v, p + 4)
-            this.trBase.read(first + t, v, p + 12)
+        const len = r.length[4]
+        if (len >= 0) {
+          if (this.arenaAt + len > ARENA_CHUNK) {
+            const chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, len))
+            this.arena.push(chunk)
+            this.views.push(new DataView(chunk.buffer, chunk.byteOffset, chunk.length))
+            this.arenaAt = 0
           }
-          this.trCount[seq] = count
-          this.trN += count
+          r.buf.copy(this.arena[this.arena.length - 1], this.arenaAt, r.start[4], r.start[4] + len)
+          this.stChunk[seq] = this.arena.length - 1
+          this.stAt[seq] = this.arenaAt
+          this.stLen[seq] = len
+          this.arenaAt += len
         } else {
           wide.length = 0
           numericArrayAt(r, 5, wide)
-          for (let a = 0; a < A; a++) this.bal.set(seq * A + a, wide[S + a])
-          this.net.set(seq, wide[S + A])
-          this.team.set(seq, wide[S + A + 1])
           const count = (wide.length - WIDE_TRANCHES) / 3
-          this.growTranches(first + count)
-          for (let t = 0; t < count; t++) {
-            this.trSeq[first + t] = Number(wide[WIDE_TRANCHES + 3 * t])
-            this.trRem.set(first + t, wide[WIDE_TRANCHES + 3 * t + 1])
-            this.trBase.set(first + t, wide[WIDE_TRANCHES + 3 * t + 2])
-          }
-          this.trCount[seq] = count
-          this.trN += count
+          this.wide.set(seq, {
+            bal: wide.slice(S, S + A),
+            net: wide[S + A],
+            team: wide[S + A + 1],
+            star: this.star[seq],
+            trSeq: Array.from({ length: count }, (_, t) => Number(wide[WIDE_TRANCHES + 3 * t])),
+            trRem: Array.from({ length: count }, (_, t) => wide[WIDE_TRANCHES + 3 * t + 1]),
+            trBase: Array.from({ length: count }, (_, t) => wide[WIDE_TRANCHES + 3 * t + 2]),
+          })
         }
       })
     } finally {
@@ -357,6 +310,7 @@ export class DayCloseState {
     let scale = this.snapshotScale
     for (const m of overlay.members.values()) scale = Math.max(scale, decimals(m.net))
     this.passScale = scale
+    this.factor = 10n ** BigInt(scale - this.snapshotScale)
   }
 
   /** Decimals that make every net spend and team performance whole (RewardsStore.getAmountScale). */
@@ -373,24 +327,71 @@ export class DayCloseState {
     return this.present[seq] === 1 || this.o.members.has(seq)
   }
 
-  private rescale(v: bigint): bigint {
-    return this.passScale === this.snapshotScale ? v : v * 10n ** BigInt(this.passScale - this.snapshotScale)
-  }
-
-  private balance(seq: number, asset: number): bigint {
-    const base = this.present[seq] === 1 ? this.bal.big(seq * A + asset) : 0n
-    const j = this.o.journal.get(seq)
-    return j ? base + j[asset] : base
-  }
-
-  private referrerOf(seq: number): number {
-    const m = this.o.members.get(seq)
-    return m ? m.referrer : this.referrer[seq]
+  /** Whether member seq's state is its snapshot bytes as they are (no change since, nothing wide). */
+  private asSnapshot(seq: number): boolean {
+    return this.stChunk[seq] >= 0 && !this.o.journal.has(seq) && !this.o.tranches.has(seq)
   }
 
   private depthOf(seq: number): number {
     const m = this.o.members.get(seq)
     return m ? m.depth : this.depth[seq]
+  }
+
+  private netOf(seq: number, snapshotNet: bigint): bigint {
+    const m = this.o.members.get(seq)
+    return m ? units(m.net, this.passScale) : this.rescale(snapshotNet)
+  }
+
+  /** Units of the snapshot's scale → the pass's. */
+  private rescale(v: bigint): bigint {
+    return this.factor === 1n ? v : v * this.factor
+  }
+
+  /** Member seq's state now, exact: the snapshot's with what operations changed since. */
+  private exact(seq: number): Exact {
+    const e: Exact = { bal: new Array<bigint>(A).fill(0n), net: 0n, team: 0n, star: 0, trSeq: [], trRem: [], trBase: [] }
+    const w = this.wide.get(seq)
+    if (w) {
+      e.bal = [...w.bal]
+      e.net = w.net
+      e.team = w.team
+      e.star = w.star
+      e.trSeq = [...w.trSeq]
+      e.trRem = [...w.trRem]
+      e.trBase = [...w.trBase]
+    } else if (this.stChunk[seq] >= 0) {
+      const v = this.views[this.stChunk[seq]]
+      const at = this.stAt[seq]
+      for (let a = 0; a < A; a++) e.bal[a] = v.getBigInt64(at + 8 * a)
+      e.net = v.getBigInt64(at + STATE_NET)
+      e.team = v.getBigInt64(at + STATE_TEAM)
+      e.star = this.star[seq]
+      for (let p = at + STATE_TRANCHES; p < at + this.stLen[seq]; p += TRANCHE_BYTES) {
+        e.trSeq.push(v.getInt32(p))
+        e.trRem.push(v.getBigInt64(p + 4))
+        e.trBase.push(v.getBigInt64(p + 12))
+      }
+    }
+    e.net = this.netOf(seq, e.net)
+    e.team = this.rescale(e.team)
+    const journal = this.o.journal.get(seq)
+    if (journal) for (let a = 0; a < A; a++) e.bal[a] += journal[a]
+    const changed = this.o.tranches.get(seq)
+    if (changed) {
+      for (let k = 0; k < changed.seq.length; k++) {
+        let at = e.trSeq.indexOf(changed.seq[k])
+        if (at < 0) {
+          at = e.trSeq.length
+          while (at > 0 && e.trSeq[at - 1] > changed.seq[k]) at--
+          e.trSeq.splice(at, 0, changed.seq[k])
+          e.trRem.splice(at, 0, 0n)
+          e.trBase.splice(at, 0, 0n)
+        }
+        e.trRem[at] = changed.remaining[k]
+        e.trBase[at] = changed.dailyBase[k]
+      }
+    }
+    return e
   }
 
   /** Every member's balances of `assets`, in seq order (RewardsStore.streamBalances). */
@@ -404,7 +405,16 @@ export class DayCloseState {
     let batch: BalanceRow[] = []
     for (let seq = 1; seq <= this.o.maxSeq; seq++) {
       if (!this.has(seq)) continue
-      batch.push({ ref: seq, values: cells.map((c) => this.balance(seq, c)) })
+      let values: bigint[]
+      if (this.asSnapshot(seq)) {
+        const v = this.views[this.stChunk[seq]]
+        const at = this.stAt[seq]
+        values = cells.map((c) => v.getBigInt64(at + 8 * c))
+      } else {
+        const e = this.exact(seq)
+        values = cells.map((c) => e.bal[c])
+      }
+      batch.push({ ref: seq, values })
       if (batch.length === batchSize) {
         yield batch
         batch = []
@@ -432,7 +442,7 @@ export class DayCloseState {
     for (let from = 0; from < count; from += batchSize) yield this.batch(order.subarray(from, Math.min(count, from + batchSize)))
   }
 
-  /** The rows of members `seqs` (and, kept for staging them, their state as numbers). */
+  /** The rows of members `seqs`, and what staging them needs. */
   private batch(seqs: Int32Array): MemberDayRow[] {
     const c0 = cpuStart()
     try { return this.batchNow(seqs) } finally { cpuAdd("rows", c0) }
@@ -441,135 +451,66 @@ export class DayCloseState {
   private batchNow(seqs: Int32Array): MemberDayRow[] {
     const n = seqs.length
     const o = this.o
-    let trancheCount = 0
-    for (let i = 0; i < n; i++) {
-      const seq = seqs[i]
-      trancheCount += (this.present[seq] === 1 ? this.trCount[seq] : 0) + (o.tranches.get(seq)?.seq.length ?? 0)
-    }
     const s: BatchState = {
-      bal: new Float64Array(n * A),
-      trFrom: new Int32Array(n + 1),
-      trSeq: new Int32Array(trancheCount),
-      trRem: new Float64Array(trancheCount),
-      trBase: new Float64Array(trancheCount),
+      chunk: new Int32Array(n),
+      at: new Int32Array(n),
+      len: new Int32Array(n),
       referrer: new Int32Array(n),
       depth: new Int32Array(n),
-      wide: new Map(),
+      exact: new Array(n),
     }
     const out: MemberDayRow[] = new Array(n)
-    let t = 0
     for (let i = 0; i < n; i++) {
       const seq = seqs[i]
-      const present = this.present[seq] === 1
       const member = o.members.get(seq)
-      let wide = false
-      // balances: the snapshot's and the journal's
-      const journal = o.journal.get(seq)
-      for (let a = 0; a < A; a++) {
-        let v = present ? this.bal.data[seq * A + a] : 0
-        if (journal && journal[a] !== 0n) v = v === v && journal[a] >= -SAFE && journal[a] <= SAFE ? v + Number(journal[a]) : Number.NaN
-        if (!(v >= -SAFE && v <= SAFE)) wide = true
-        s.bal[i * A + a] = v
-      }
-      // tranches: the snapshot's, with what operations wrote since in place (and new ones)
-      s.trFrom[i] = t
-      if (present) {
-        const first = this.trFirst[seq]
-        for (let k = 0; k < this.trCount[seq]; k++) {
-          s.trSeq[t] = this.trSeq[first + k]
-          s.trRem[t] = this.trRem.data[first + k]
-          s.trBase[t] = this.trBase.data[first + k]
-          if (s.trRem[t] !== s.trRem[t] || s.trBase[t] !== s.trBase[t]) wide = true
-          t++
-        }
-      }
-      const changed = o.tranches.get(seq)
-      if (changed) {
-        for (let k = 0; k < changed.seq.length; k++) {
-          const rem = changed.remaining[k]
-          const base = changed.dailyBase[k]
-          if (rem < -SAFE || rem > SAFE || base < -SAFE || base > SAFE) wide = true
-          let at = s.trFrom[i]
-          while (at < t && s.trSeq[at] !== changed.seq[k]) at++
-          if (at === t) {
-            // a new tranche, in seq order
-            at = t++
-            while (at > s.trFrom[i] && s.trSeq[at - 1] > changed.seq[k]) {
-              s.trSeq[at] = s.trSeq[at - 1]
-              s.trRem[at] = s.trRem[at - 1]
-              s.trBase[at] = s.trBase[at - 1]
-              at--
-            }
-            s.trSeq[at] = changed.seq[k]
-          }
-          s.trRem[at] = Number(rem)
-          s.trBase[at] = Number(base)
-        }
-      }
-      s.referrer[i] = member ? member.referrer : this.referrer[seq]
+      const referrer = member ? member.referrer : this.referrer[seq]
+      s.referrer[i] = referrer
       s.depth[i] = member ? member.depth : this.depth[seq]
-      const tranches: ReleaseTranche[] = new Array(t - s.trFrom[i])
-      let quota: bigint
-      let weight: bigint
-      let debtCredit: bigint
-      let debtPoints: bigint
-      if (wide) {
-        const w = this.wideState(seq, s.trSeq.subarray(s.trFrom[i], t))
-        s.wide.set(i, w)
-        for (let k = 0; k < tranches.length; k++) tranches[k] = { remaining: w.rem[k], dailyBase: w.base[k] }
-        quota = w.bal[QUOTA]
-        weight = w.bal[WEIGHT]
-        debtCredit = w.bal[DEBT_CREDIT]
-        debtPoints = w.bal[DEBT_POINTS]
-      } else {
-        for (let k = 0; k < tranches.length; k++) {
-          const x = s.trFrom[i] + k
-          tranches[k] = { remaining: BigInt(s.trRem[x]), dailyBase: BigInt(s.trBase[x]) }
+      if (this.asSnapshot(seq)) {
+        const chunk = this.stChunk[seq]
+        const v = this.views[chunk]
+        const at = this.stAt[seq]
+        const len = this.stLen[seq]
+        s.chunk[i] = chunk
+        s.at[i] = at
+        s.len[i] = len
+        const count = (len - STATE_TRANCHES) / TRANCHE_BYTES
+        const tranches: ReleaseTranche[] = new Array(count)
+        for (let t = 0, p = at + STATE_TRANCHES; t < count; t++, p += TRANCHE_BYTES) {
+          tranches[t] = { remaining: v.getBigInt64(p + 4), dailyBase: v.getBigInt64(p + 12) }
         }
-        const at = i * A
-        quota = BigInt(s.bal[at + QUOTA])
-        weight = BigInt(s.bal[at + WEIGHT])
-        debtCredit = BigInt(s.bal[at + DEBT_CREDIT])
-        debtPoints = BigInt(s.bal[at + DEBT_POINTS])
-      }
-      out[i] = {
-        ref: seq,
-        referrerRef: s.referrer[i] < 0 ? null : s.referrer[i],
-        quota,
-        weight,
-        debtCredit,
-        debtPoints,
-        netSpend: member ? units(member.net, this.passScale) : this.rescale(this.net.big(seq)),
-        teamPerformance: present ? this.rescale(this.team.big(seq)) : 0n,
-        starLevel: present ? this.star[seq] : 0,
-        tranches,
+        out[i] = {
+          ref: seq,
+          referrerRef: referrer < 0 ? null : referrer,
+          quota: v.getBigInt64(at + 8 * QUOTA),
+          weight: v.getBigInt64(at + 8 * WEIGHT),
+          debtCredit: v.getBigInt64(at + 8 * DEBT_CREDIT),
+          debtPoints: v.getBigInt64(at + 8 * DEBT_POINTS),
+          netSpend: member ? units(member.net, this.passScale) : this.rescale(v.getBigInt64(at + STATE_NET)),
+          teamPerformance: this.rescale(v.getBigInt64(at + STATE_TEAM)),
+          starLevel: this.star[seq],
+          tranches,
+        }
+      } else {
+        const e = this.exact(seq)
+        s.chunk[i] = -1
+        s.exact[i] = e
+        out[i] = {
+          ref: seq,
+          referrerRef: referrer < 0 ? null : referrer,
+          quota: e.bal[QUOTA],
+          weight: e.bal[WEIGHT],
+          debtCredit: e.bal[DEBT_CREDIT],
+          debtPoints: e.bal[DEBT_POINTS],
+          netSpend: e.net,
+          teamPerformance: e.team,
+          starLevel: e.star,
+          tranches: e.trRem.map((remaining, t) => ({ remaining, dailyBase: e.trBase[t] })),
+        }
       }
     }
-    s.trFrom[n] = t
     this.batches.set(out, s)
     return out
-  }
-
-  /** A member's balances and tranche points as bigints (a member with amounts beyond safe integers). */
-  private wideState(seq: number, trSeqs: Int32Array): { bal: bigint[]; rem: bigint[]; base: bigint[] } {
-    const bal = Array.from({ length: A }, (_, a) => this.balance(seq, a))
-    const rem: bigint[] = []
-    const base: bigint[] = []
-    const changed = this.o.tranches.get(seq)
-    for (const trSeq of trSeqs) {
-      const k = changed ? changed.seq.indexOf(trSeq) : -1
-      if (k >= 0) {
-        rem.push(changed!.remaining[k])
-        base.push(changed!.dailyBase[k])
-      } else {
-        const first = this.trFirst[seq]
-        let at = first
-        while (this.trSeq[at] !== trSeq) at++
-        rem.push(this.trRem.big(at))
-        base.push(this.trBase.big(at))
-      }
-    }
-    return { bal, rem, base }
   }
 
   /**
@@ -582,8 +523,6 @@ export class DayCloseState {
   }
 
   private async stageNow(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
-    const t0 = now()
-    const c0 = cpuStart()
     const s = this.batches.get(b.rows)
     if (!s) throw new Error(`internal: ${b.key} was not read through this close's stream`)
     const [inserted] = await rows(
@@ -606,36 +545,18 @@ export class DayCloseState {
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
     const c1 = cpuStart()
     const out = new BinaryRows()
-    if (b.trancheOut.length !== s.trFrom[n]) throw new Error(`internal: ${b.key} does not match the tranches it was read with`)
+    let trOut = 0
     for (let i = 0; i < n; i++) {
       const row = b.rows[i]
       const at = i * S
-      const from = s.trFrom[i]
-      const to = s.trFrom[i + 1]
-      let wide = s.wide.has(i) || !fitsInt8(row.netSpend) || !fitsInt8(b.teamPerformance[i])
-      if (!wide) {
-        // the postings move the member's balances (numbers while they stay safe integers)
-        for (let k = 0; k < S; k++) {
-          const amount = b.amounts[at + k]
-          if (amount === 0n || SLOT_SIGN[k] === 0) continue
-          const cell = i * A + SLOT_ASSET[k]
-          const v = amount <= SAFE ? s.bal[cell] + SLOT_SIGN[k] * Number(amount) : Number.NaN
-          if (!(v >= -SAFE && v <= SAFE)) wide = true
-          s.bal[cell] = v
-        }
-        for (let k = 0; k < S; k++) if (!fitsInt8(b.amounts[at + k])) wide = true
-        for (let t = from; t < to; t++) s.trRem[t] -= Number(b.trancheOut[t])
-        if (wide) {
-          // undo: the member goes the exact way
-          for (let t = from; t < to; t++) s.trRem[t] += Number(b.trancheOut[t])
-        }
-      }
+      const tranches = row.tranches.length
       out.row(DAY_COLUMNS.length)
       out.int4(row.ref)
       out.int4(batchId)
       out.int8n(firstId + at)
-      if (wide) {
-        this.writeWide(out, b, i, s)
+      if (s.chunk[i] < 0 || !this.patchable(b, i, s, trOut)) {
+        this.writeExact(out, b, i, s, trOut)
+        trOut += tranches
         continue
       }
       for (let k = 0; k < S; k++) out.int8(b.amounts[at + k])
@@ -643,18 +564,25 @@ export class DayCloseState {
       else out.int4(s.referrer[i])
       out.int4(s.depth[i])
       out.int2(b.starLevel[i])
-      const p = out.bytes(STATE_TRANCHES + TRANCHE_BYTES * (to - from))
+      // the state: the snapshot's bytes, with what the day changed written over them
+      const p = out.bytesFrom(this.arena[s.chunk[i]], s.at[i], s.len[i])
       const v = out.data
-      for (let a = 0; a < A; a++) setInt8(v, p + 8 * a, s.bal[i * A + a])
+      for (let k = 0; k < S; k++) {
+        const amount = b.amounts[at + k]
+        if (amount === 0n || SLOT_SIGN[k] === 0) continue
+        const q = p + SLOT_AT[k]
+        v.setBigInt64(q, SLOT_SIGN[k] > 0 ? v.getBigInt64(q) + amount : v.getBigInt64(q) - amount)
+      }
       v.setBigInt64(p + STATE_NET, row.netSpend)
       v.setBigInt64(p + STATE_TEAM, b.teamPerformance[i])
-      for (let t = from, q = p + STATE_TRANCHES; t < to; t++, q += TRANCHE_BYTES) {
-        v.setInt32(q, s.trSeq[t])
-        setInt8(v, q + 4, s.trRem[t])
-        setInt8(v, q + 12, s.trBase[t])
+      for (let t = 0, q = p + STATE_TRANCHES + 4; t < tranches; t++, q += TRANCHE_BYTES) {
+        const left = b.trancheOut[trOut + t]
+        if (left !== 0n) v.setBigInt64(q, v.getBigInt64(q) - left)
       }
+      trOut += tranches
       out.null()
     }
+    if (trOut !== b.trancheOut.length) throw new Error(`internal: ${b.key} does not match the tranches it was read with`)
     cpuAdd("encode", c1)
     const { client, release } = await clientOf(trx)
     try {
@@ -664,26 +592,68 @@ export class DayCloseState {
     }
   }
 
-  /** The rest of a row whose amounts do not all fit int8 (or a JS number): everything exact, in `wide`. */
-  private writeWide(out: BinaryRows, b: MemberDayBatch, i: number, s: BatchState): void {
+  /**
+   * Whether row i's new state surely fits int8 (else it is written exact): every amount that moves
+   * a balance and every balance it moves below 2^61 (at most two slots move one asset), net spend
+   * and team performance within int8.
+   */
+  private patchable(b: MemberDayBatch, i: number, s: BatchState, trOut: number): boolean {
     const row = b.rows[i]
-    const from = s.trFrom[i]
-    const to = s.trFrom[i + 1]
-    const w = s.wide.get(i) ?? this.wideState(row.ref, s.trSeq.subarray(from, to))
-    const bal = [...w.bal]
+    if (!fitsInt8(row.netSpend) || !fitsInt8(b.teamPerformance[i])) return false
+    const v = this.views[s.chunk[i]]
+    const base = s.at[i]
+    const at = i * S
     for (let k = 0; k < S; k++) {
-      const amount = b.amounts[i * S + k]
+      const amount = b.amounts[at + k]
+      if (amount === 0n) continue
+      if (amount >= LIMIT) return false
+      if (SLOT_SIGN[k] === 0) continue
+      const old = v.getBigInt64(base + SLOT_AT[k])
+      if (old >= LIMIT || old <= -LIMIT) return false
+    }
+    for (let t = 0; t < row.tranches.length; t++) if (b.trancheOut[trOut + t] >= LIMIT) return false
+    return true
+  }
+
+  /** Row i from its exact state: an int8 `state` when everything fits, else `wide`. */
+  private writeExact(out: BinaryRows, b: MemberDayBatch, i: number, s: BatchState, trOut: number): void {
+    const row = b.rows[i]
+    const e = s.exact[i] ?? this.exact(row.ref)
+    const at = i * S
+    const bal = [...e.bal]
+    for (let k = 0; k < S; k++) {
+      const amount = b.amounts[at + k]
       if (SLOT_SIGN[k] !== 0) bal[SLOT_ASSET[k]] += SLOT_SIGN[k] > 0 ? amount : -amount
     }
-    const tranches: bigint[] = []
-    for (let t = from; t < to; t++) tranches.push(BigInt(s.trSeq[t]), w.rem[t - from] - b.trancheOut[t], w.base[t - from])
-    for (let k = 0; k < S; k++) out.null()
+    const rem = e.trRem.map((r, t) => r - b.trancheOut[trOut + t])
+    const net = row.netSpend
+    const team = b.teamPerformance[i]
+    const amounts = b.amounts.slice(at, at + S)
+    const fits = [...amounts, ...bal, net, team, ...rem, ...e.trBase].every(fitsInt8)
+    if (fits) for (const amount of amounts) out.int8(amount)
+    else for (let k = 0; k < S; k++) out.null()
     if (s.referrer[i] < 0) out.null()
     else out.int4(s.referrer[i])
     out.int4(s.depth[i])
     out.int2(b.starLevel[i])
-    out.null()
-    out.numericArray([...b.amounts.slice(i * S, i * S + S), ...bal, row.netSpend, b.teamPerformance[i], ...tranches])
+    if (fits) {
+      const p = out.bytes(STATE_TRANCHES + TRANCHE_BYTES * rem.length)
+      const v = out.data
+      for (let a = 0; a < A; a++) v.setBigInt64(p + 8 * a, bal[a])
+      v.setBigInt64(p + STATE_NET, net)
+      v.setBigInt64(p + STATE_TEAM, team)
+      for (let t = 0, q = p + STATE_TRANCHES; t < rem.length; t++, q += TRANCHE_BYTES) {
+        v.setInt32(q, e.trSeq[t])
+        v.setBigInt64(q + 4, rem[t])
+        v.setBigInt64(q + 12, e.trBase[t])
+      }
+      out.null()
+    } else {
+      out.null()
+      const tranches: bigint[] = []
+      for (let t = 0; t < rem.length; t++) tranches.push(BigInt(e.trSeq[t]), rem[t], e.trBase[t])
+      out.numericArray([...amounts, ...bal, net, team, ...tranches])
+    }
   }
 
   /**
@@ -745,12 +715,7 @@ export class DayCloseState {
   }
 }
 
-/** A safe integer as a big-endian int8. */
-function setInt8(v: DataView, at: number, x: number): void {
-  v.setInt32(at, Math.floor(x / 4294967296))
-  v.setUint32(at + 4, x >>> 0)
-}
-
+const LIMIT = 1n << 61n
 const MAX8 = INT64_MAX
 const MIN8 = INT64_MIN
 
