@@ -76,8 +76,8 @@ const CODE_LATERAL = `cross join lateral (select (s::bigint * 2654435761) % 1099
 const raw = (expr: string) => `jsonb_build_object('value', (${expr})::text, 'precision', 20)`
 
 const MEMBER_COLUMNS = `id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
-  net_spend, purchase_weight, referral_weight, admin_weight, level, team_performance, star_level, has_orders,
-  raw_net_spend, raw_purchase_weight, raw_referral_weight, raw_admin_weight, raw_team_performance`
+  net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders,
+  raw_net_spend, raw_purchase_weight, raw_referral_weight, raw_admin_weight`
 
 /** The select list of one member row, given SQL for its referrer seq (or null) and depth. */
 function memberSelect(members: number, day0: string, referrerSeq: string, depth: string): string {
@@ -88,8 +88,8 @@ function memberSelect(members: number, day0: string, referrerSeq: string, depth:
     ${referrerSeq === "null" ? "null" : `'cus_b' || (${referrerSeq})`},
     ${CODE}, ${depth},
     to_char(date '${day0}' + ((s - 1)::bigint * ${JOIN_DAYS} / ${members})::int, 'YYYY-MM-DD'),
-    ${netSpend}, ${weight}, 0, 0, null, 0, 0, ${bought},
-    ${raw(netSpend)}, ${raw(weight)}, ${raw("0")}, ${raw("0")}, ${raw("0")}`
+    ${netSpend}, ${weight}, 0, 0, null, ${bought},
+    ${raw(netSpend)}, ${raw(weight)}, ${raw("0")}, ${raw("0")}`
 }
 
 function seconds(since: number): number {
@@ -188,11 +188,11 @@ export async function seedMembers(knex: Knex, options: SeedOptions): Promise<See
       where b.key like 'order:order\\_b%'
       order by b.id, g.pos`
   )
-  // 5. the balances those transfers add up to
+  // 5. the balances those transfers add up to (a member's: its change since the day snapshot,
+  // there is none yet; the system accounts': their rows)
   await q(
-    `insert into rewards_balance (id, account, asset, amount, raw_amount)
-     select 'rwbal_b' || md5(credit || asset), credit, asset, sum(amount), ${raw("sum(amount)")}
-       from rewards_transfer group by credit, asset`
+    `insert into rewards_member_balance (account, asset, amount)
+     select credit, asset, sum(amount) from rewards_transfer group by credit, asset`
   )
   await q(
     `insert into rewards_balance (id, account, asset, amount, raw_amount)
@@ -200,7 +200,7 @@ export async function seedMembers(knex: Knex, options: SeedOptions): Promise<See
        from rewards_transfer where debit = 'sys:platform' group by asset`
   )
   const count = async (table: string) => Number((await q(`select count(*)::int as n from ${table}`)).rows[0].n)
-  const balances = await count("rewards_balance")
+  const balances = (await count("rewards_balance")) + (await count("rewards_member_balance"))
   const history = {
     events: await count("rewards_event"),
     orders: await count("rewards_order"),

@@ -69,7 +69,7 @@ function medusa(args: string[], db: string, extra: Record<string, string>): Chil
       ...process.env,
       DATABASE_URL: url(db),
       MEDUSA_REWARDS_PROGRAM_FILE: programFile,
-      MEDUSA_REWARDS_DAY_BATCH_SIZE: "50",
+      MEDUSA_REWARDS_DAY_BATCH_SIZE: "25",
       LOG_LEVEL: "error",
       NODE_ENV: "development",
       ...extra,
@@ -98,11 +98,11 @@ async function ledger(db: string) {
     transfers: await sql(
       db,
       `select b.key, t.asset, t.debit, t.credit, t.amount::text, t.reason
-         from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id order by b.key, t.id`
+         from rewards_ledger t join rewards_transfer_batch b on b.id = t.batch_id order by b.key, t.id`
     ),
-    balances: await sql(db, `select account, asset, amount::text from rewards_balance where amount <> 0 order by account, asset`),
-    tranches: await sql(db, `select order_id, remaining::text, released_on, remaining_before_release::text from rewards_tranche order by seq`),
-    members: await sql(db, `select customer_id, team_performance::text, star_level, level from rewards_member order by seq`),
+    balances: await sql(db, `select account, asset, amount::text from rewards_balance_now order by account, asset`),
+    tranches: await sql(db, `select order_id, remaining::text from rewards_tranche_now order by seq`),
+    members: await sql(db, `select customer_id, team_performance::text, star_level, level from rewards_member_now order by seq`),
     runs: await sql(db, `select day, step, report, exit_due, cycle from rewards_day_run order by day`),
     program: await sql(db, `select last_closed_day, growth_price::text from rewards_program`),
   }
@@ -189,7 +189,7 @@ describe("a day close killed at random points converges to the uninterrupted led
     const sound = audit()
     expect(sound.stdout).toMatch(/^ledger sound: \d+ transfers, \d+ accounts/)
     expect(sound.status).toBe(0)
-    await sql(victim, `update rewards_balance set amount = amount + 1 where account = 'm:cus_7' and asset = 'POINTS'`)
+    await sql(victim, `insert into rewards_member_balance (account, asset, amount) values ('m:cus_7', 'POINTS', 1)`)
     const broken = audit()
     expect(broken.status).toBe(1)
     expect(broken.stdout).toContain("invariant 1: m:cus_7|POINTS")

@@ -59,10 +59,11 @@ medusaIntegrationTestRunner({
     const ledger = async () => ({
       transfers: await rows(
         `select b.key, t.asset, t.debit, t.credit, t.amount::text, t.reason
-           from rewards_transfer t join rewards_transfer_batch b on b.id = t.batch_id order by b.key, t.id`
+           from rewards_ledger t join rewards_transfer_batch b on b.id = t.batch_id order by b.key, t.id`
       ),
-      balances: await rows(`select account, asset, amount::text from rewards_balance where amount <> 0 order by account, asset`),
-      tranches: await rows(`select order_id, remaining::text, released_on from rewards_tranche order by seq`),
+      balances: await rows(`select account, asset, amount::text from rewards_balance_now order by account, asset`),
+      tranches: await rows(`select order_id, remaining::text from rewards_tranche_now order by seq`),
+      members: await rows(`select customer_id, team_performance::text, star_level from rewards_member_now order by seq`),
       runs: await rows(`select day, step, report from rewards_day_run order by day`),
     })
 
@@ -88,12 +89,12 @@ medusaIntegrationTestRunner({
       expect(runs).toEqual(
         ["2026-05-04", "2026-05-05", "2026-05-06", "2026-05-07"].map((day) => ({ day, step: "done", error: null }))
       )
-      const releases = await rows(`select key from rewards_transfer_batch where key like 'day:%:release:%' order by key`)
-      expect(releases.map((r) => r.key)).toEqual([
-        "day:2026-05-04:release:0",
-        "day:2026-05-05:release:0",
-        "day:2026-05-06:release:0",
-        "day:2026-05-07:release:0",
+      const passes = await rows(`select key from rewards_transfer_batch where key like 'day:%:members:%' order by key`)
+      expect(passes.map((r) => r.key)).toEqual([
+        "day:2026-05-04:members:0",
+        "day:2026-05-05:members:0",
+        "day:2026-05-06:members:0",
+        "day:2026-05-07:members:0",
       ])
       const before = await ledger()
       await closeBusinessDaysJob(container) // nothing is due: nothing changes
@@ -106,10 +107,11 @@ medusaIntegrationTestRunner({
       await rewards.importBatch("import:test", base(40))
       rewards.setClock(() => at("2026-05-05"))
 
-      // the database refuses the release step's batch (as a full disk or a lost connection would)
+      // the database refuses the commit that publishes the member pass (as a full disk or a lost
+      // connection would): the pass's batches are staged, nothing of them is visible yet
       await rows(`create function rewards_test_fail() returns trigger language plpgsql as $$
                   begin
-                    if new.key like 'day:%:release:%' then raise exception 'disk full (test)'; end if;
+                    if new.key like 'day:%:cycle-returned:%' then raise exception 'disk full (test)'; end if;
                     return new;
                   end $$`)
       await rows(`create trigger rewards_test_fail before insert on rewards_transfer_batch
@@ -122,8 +124,9 @@ medusaIntegrationTestRunner({
         expect.objectContaining({ day: "2026-05-04", status: "failed", step: "release", error: expect.stringContaining("disk full (test)") }),
       ])
       expect(listed.data.pending_days).toEqual(["2026-05-04"])
-      const paidBefore = await rows(`select count(*)::int as n from rewards_transfer_batch where key like 'day:2026-05-04:cycle:%'`)
-      expect(paidBefore[0].n).toBeGreaterThan(0)
+      const staged = await rows(`select count(*)::int as n from rewards_transfer_batch where key like 'day:2026-05-04:members:%'`)
+      expect(staged[0].n).toBeGreaterThan(0)
+      expect((await rewards.audit()).violations).toEqual([]) // staged postings are not in the ledger yet
 
       await rows(`drop trigger rewards_test_fail on rewards_transfer_batch`)
       const closed = await api.post("/admin/rewards/day-runs/close", {}, admin.headers)
@@ -131,8 +134,11 @@ medusaIntegrationTestRunner({
       const resumed = await ledger()
 
       // the same day closed without the fault gives the same ledger
-      await rows(`truncate rewards_transfer, rewards_transfer_batch, rewards_balance, rewards_tranche, rewards_member,
-                  rewards_order, rewards_day_run, rewards_day_sales, rewards_event, rewards_program, rewards_config_version`)
+      const partitions = await rows(`select inhrelid::regclass::text as name from pg_inherits where inhparent = 'rewards_member_day'::regclass`)
+      for (const { name } of partitions) await rows(`drop table ${name}`)
+      await rows(`truncate rewards_transfer, rewards_transfer_batch, rewards_balance, rewards_member_balance, rewards_snapshot,
+                  rewards_tranche, rewards_member, rewards_order, rewards_day_run, rewards_day_sales, rewards_event,
+                  rewards_program, rewards_config_version`)
       rewards.setClock(() => at("2026-05-04"))
       await rewards.importBatch("import:test", base(40))
       rewards.setClock(() => at("2026-05-05"))
@@ -141,6 +147,7 @@ medusaIntegrationTestRunner({
       expect(resumed.transfers).toEqual(clean.transfers)
       expect(resumed.balances).toEqual(clean.balances)
       expect(resumed.tranches).toEqual(clean.tranches)
+      expect(resumed.members).toEqual(clean.members)
       expect(resumed.runs).toEqual(clean.runs)
       expect((await rewards.audit()).violations).toEqual([])
 
@@ -154,8 +161,9 @@ medusaIntegrationTestRunner({
       const audited = await api.get("/admin/rewards/audit", admin.headers)
       expect(audited.data).toEqual(expect.objectContaining({ ok: true, violations: [] }))
       expect(audited.data.transfers).toBe(resumed.transfers.length)
-      // a balance that no longer matches its transfers is reported with its account
-      await rows(`update rewards_balance set amount = amount + 1 where account = 'm:cus_3' and asset = 'QUOTA'`)
+      // a balance that no longer matches its transfers is reported with its account (a member's
+      // balance is its day snapshot plus its changes since: one more change that no transfer made)
+      await rows(`insert into rewards_member_balance (account, asset, amount) values ('m:cus_3', 'QUOTA', 1)`)
       const broken = await api.get("/admin/rewards/audit", admin.headers)
       expect(broken.data.ok).toBe(false)
       expect(broken.data.violations).toEqual([expect.objectContaining({ invariant: 1, accounts: ["m:cus_3"] })])

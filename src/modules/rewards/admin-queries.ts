@@ -10,6 +10,8 @@ import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { ConfigError, parseProgramConfig, type ProgramConfig } from "../../engine/config"
 import { Dec, fromAtoms } from "../../engine/decimal"
 import { MEMBER_ASSETS, SYSTEM } from "../../engine/ledger"
+import { type LedgerQuery, ledgerPage } from "./ledger-read"
+import { BALANCE_COLUMNS } from "./member-days"
 import { RulesError } from "../../engine/errors"
 import { MedusaError } from "@medusajs/framework/utils"
 
@@ -161,37 +163,25 @@ export interface MemberListRow {
 /**
  * Members with their balances, sorted by one balance (ties by join order) or by join order.
  * Offset pagination: the list is for people, a page at a time. Sorting by a balance is a top-N
- * sort over that asset's rows (no index on amounts: the day close updates them in place and an
- * index would cost it its HOT updates).
+ * sort over every member's current balance (`rewards_member_now`: no index on amounts, the day
+ * close writes them as one snapshot per day).
  */
 export async function listMembers(knex: Knex, scale: number, input: MemberListInput): Promise<{ count: number; members: MemberListRow[] }> {
-  const where: string[] = [`m.${LIVE}`]
-  const bind: unknown[] = []
-  if (input.customerIds) {
-    where.push(`m.customer_id = any(?::text[])`)
-    bind.push(input.customerIds)
-  }
-  const [{ count }] = await rows(knex, `select count(*)::int as count from rewards_member m where ${where.join(" and ")}`, bind)
+  // rewards_member_now holds live members only
+  const filter = input.customerIds ? `m.customer_id = any(?::text[])` : "true"
+  const bind: unknown[] = input.customerIds ? [input.customerIds] : []
+  const [{ count }] = await rows(knex, `select count(*)::int as count from rewards_member m where m.${LIVE} and ${filter}`, bind)
   const dir = input.order === "asc" ? "asc" : "desc"
-  let page: Row[]
-  if (input.sort === "joined") {
-    page = await rows(
-      knex,
-      `select m.* from rewards_member m where ${where.join(" and ")} order by m.seq ${dir} limit ? offset ?`,
-      [...bind, input.limit, input.offset]
-    )
-  } else {
-    page = await rows(
-      knex,
-      `select m.*, coalesce(b.amount, 0) as sort_amount
-         from rewards_member m
-         left join rewards_balance b on b.account = 'm:' || m.customer_id and b.asset = ? and b.${LIVE}
-        where ${where.join(" and ")}
-        order by coalesce(b.amount, 0) ${dir}, m.seq asc
-        limit ? offset ?`,
-      [input.sort, ...bind, input.limit, input.offset]
-    )
-  }
+  const sortBy = input.sort === "joined" ? "" : `m.${BALANCE_COLUMNS[MEMBER_ASSETS.indexOf(input.sort as (typeof MEMBER_ASSETS)[number])]} ${dir}, `
+  const page = await rows(
+    knex,
+    input.sort === "joined"
+      ? `select m.* from rewards_member_now m
+          where m.seq in (select x.seq from rewards_member x where x.${LIVE} and ${filter.replace("m.", "x.")} order by x.seq ${dir} limit ? offset ?)
+          order by m.seq ${dir}`
+      : `select m.* from rewards_member_now m where ${filter} order by ${sortBy}m.seq asc limit ? offset ?`,
+    [...bind, input.limit, input.offset]
+  )
   const balances = await balancesOf(
     knex,
     scale,
@@ -212,19 +202,19 @@ export async function listMembers(knex: Knex, scale: number, input: MemberListIn
   }
 }
 
-/** Every member asset of each customer (0 where there is no row). */
+/** Every member asset of each customer now (its day snapshot and what operations changed since). */
 async function balancesOf(knex: Knex, scale: number, customerIds: string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>()
   for (const id of customerIds) out.set(id, Object.fromEntries(MEMBER_ASSETS.map((a) => [a, "0"])))
   if (customerIds.length === 0) return out
   const list = await rows(
     knex,
-    `select account, asset, amount::text as amount from rewards_balance where account = any(?::text[]) and ${LIVE}`,
-    [customerIds.map((id) => `m:${id}`)]
+    `select customer_id, ${BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")} from rewards_member_now where customer_id = any(?::text[])`,
+    [customerIds]
   )
   for (const r of list) {
-    const b = out.get(String(r.account).slice(2))
-    if (b) b[r.asset] = amountOf(r.asset, r.amount, scale)
+    const b = out.get(r.customer_id)
+    if (b) MEMBER_ASSETS.forEach((a, i) => (b[a] = amountOf(a, r[BALANCE_COLUMNS[i]], scale)))
   }
   return out
 }
@@ -273,9 +263,9 @@ export async function memberDetail(knex: Knex, scale: number, customerId: string
     knex,
     `select m.*, r.referral_code as referrer_code,
             (select count(*)::int from rewards_member c where c.referrer_id = m.customer_id and c.${LIVE}) as direct_downline
-       from rewards_member m
+       from rewards_member_now m
        left join rewards_member r on r.customer_id = m.referrer_id and r.${LIVE}
-      where m.customer_id = ? and m.${LIVE}`,
+      where m.customer_id = ?`,
     [customerId]
   )
   if (!m) return null
@@ -363,30 +353,17 @@ export interface LedgerRow {
   createdAt: string
 }
 
-/** The member side of a transfer (a transfer has at most one), as the member index has it. */
-const MEMBER_SIDE = `(case when t.debit like 'm:%' then t.debit else t.credit end) collate "C"`
-const HAS_MEMBER_SIDE = `(t.debit like 'm:%' or t.credit like 'm:%')`
-
 /**
- * The WHERE clause of a ledger filter. Every filter is an index range (see the migration
- * Migration20261126100000): member → the member-account index, reason → the reason index,
- * day → the day's batch-id range (strict day order keeps a day's batches contiguous), order →
- * its batches by exact key. Null when the filter matches nothing.
+ * A ledger filter as a ledger-read query: member → its seq, day → the day's batch-id range
+ * (strict day order keeps a day's batches contiguous), order → its batches by exact key. Null
+ * when the filter matches nothing.
  */
-async function ledgerWhere(knex: Knex, f: LedgerFilter): Promise<{ sql: string; bind: unknown[] } | null> {
-  const where = [`t.${LIVE}`]
-  const bind: unknown[] = []
+async function ledgerQuery(knex: Knex, f: LedgerFilter): Promise<Omit<LedgerQuery, "limit" | "before"> | null> {
+  const q: Omit<LedgerQuery, "limit" | "before"> = { asset: f.asset, reason: f.reason }
   if (f.member) {
-    where.push(`${MEMBER_SIDE} = ?`, HAS_MEMBER_SIDE)
-    bind.push(`m:${f.member}`)
-  }
-  if (f.asset) {
-    where.push(`t.asset = ?`)
-    bind.push(f.asset)
-  }
-  if (f.reason) {
-    where.push(`t.reason = ?`)
-    bind.push(f.reason)
+    const [m] = await rows(knex, `select seq from rewards_member where customer_id = ? and ${LIVE}`, [f.member])
+    if (!m) return null
+    q.member = { customerId: f.member, seq: m.seq }
   }
   if (f.day) {
     const [range] = await rows(
@@ -395,23 +372,22 @@ async function ledgerWhere(knex: Knex, f: LedgerFilter): Promise<{ sql: string; 
       [f.day]
     )
     if (range.lo === null) return null
-    where.push(`t.batch_id between ? and ?`, `t.day = ?`)
-    bind.push(range.lo, range.hi, f.day)
+    q.day = { day: f.day, lo: range.lo, hi: range.hi }
   }
   if (f.order) {
     const [o] = await rows(knex, `select refund_ids from rewards_order where order_id = ? and ${LIVE}`, [f.order])
     const keys = [`order:${f.order}:award`, ...((o?.refund_ids ?? []) as string[]).map((r) => `order:${f.order}:refund:${r}`)]
     const batches = await rows(knex, `select id from rewards_transfer_batch where key = any(?::text[]) and ${LIVE}`, [keys])
     if (batches.length === 0) return null
-    where.push(`t.batch_id = any(?::int[])`)
-    bind.push(batches.map((b) => b.id))
+    q.batchIds = batches.map((b) => b.id)
   }
-  return { sql: where.join(" and "), bind }
+  return q
 }
 
 /**
  * One page of transfers, newest first, after `cursor` (the last id of the previous page):
- * keyset pagination, so page 1 000 costs what page 1 costs.
+ * keyset pagination over the operations' transfers and the day closes' postings alike
+ * (ledger-read.ts), so page 1 000 costs what page 1 costs.
  */
 export async function listTransfers(
   knex: Knex,
@@ -419,22 +395,28 @@ export async function listTransfers(
   filter: LedgerFilter,
   page: { cursor?: string; limit: number }
 ): Promise<{ transfers: LedgerRow[]; nextCursor: string | null }> {
-  const where = await ledgerWhere(knex, filter)
-  if (!where) return { transfers: [], nextCursor: null }
-  const cursor = page.cursor ? ` and t.id < ?` : ""
-  const list = await rows(
-    knex,
-    `select t.id::text as id, t.day, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason, t.created_at,
-            b.key as batch_key, b.source, b.config_version
-       from rewards_transfer t
-       join rewards_transfer_batch b on b.id = t.batch_id
-      where ${where.sql}${cursor}
-      order by t.id desc
-      limit ?`,
-    [...where.bind, ...(page.cursor ? [page.cursor] : []), page.limit + 1]
-  )
+  const q = await ledgerQuery(knex, filter)
+  if (!q) return { transfers: [], nextCursor: null }
+  const list = await ledgerPage(knex, { ...q, before: page.cursor ?? null, limit: page.limit + 1 })
   const more = list.length > page.limit
-  const transfers = list.slice(0, page.limit).map((r) => toLedgerRow(r, scale))
+  const transfers = list.slice(0, page.limit).map((t) =>
+    toLedgerRow(
+      {
+        id: t.id,
+        day: t.day,
+        asset: t.asset,
+        debit: t.debit,
+        credit: t.credit,
+        amount: t.amount,
+        reason: t.reason,
+        created_at: t.createdAt,
+        batch_key: t.key,
+        source: t.source,
+        config_version: t.configVersion,
+      },
+      scale
+    )
+  )
   return { transfers, nextCursor: more ? transfers[transfers.length - 1].id : null }
 }
 

@@ -670,16 +670,22 @@ export class DayCloseState {
     const gen = this.gen + 1
     const table = partitionOf(gen)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
-    const [range] = await rows(trx, `select min(batch_id) as lo, max(batch_id) as hi, count(*)::int as n from ${table}`)
+    const [range] = await rows(
+      trx,
+      `select min(batch_id) as lo, max(batch_id) as hi, min(id0)::text as first, max(id0)::text as last, count(*)::int as n from ${table}`
+    )
     if (range.n > 0) {
       await trx.raw(`set local maintenance_work_mem = '256MB'`)
       const tp = now()
       await trx.raw(`alter table ${table} add primary key (seq)`)
       TRACE?.("  pk", tp)
+      // its rows lie in transfer id order: a BRIN index finds a window of ids (ledger-read.ts)
+      await trx.raw(`create index on ${table} using brin (id0) with (pages_per_range = 8)`)
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
       await trx.raw(
-        `insert into rewards_snapshot (gen, day, batch_from, batch_to, amount_scale, members) values (?, ?, ?, ?, ?, ?)`,
-        [gen, day, range.lo, range.hi + 1, this.passScale, range.n]
+        `insert into rewards_snapshot (gen, day, batch_from, batch_to, first_id, last_id, amount_scale, members)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [gen, day, range.lo, range.hi + 1, range.first, range.last, this.passScale, range.n]
       )
       await trx.raw(`update rewards_program set snapshot_gen = ?, updated_at = now() where deleted_at is null`, [gen])
       await trx.raw(`truncate rewards_member_balance`)

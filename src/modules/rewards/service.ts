@@ -8,7 +8,7 @@ import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine
 import type { AuditResult } from "../../engine/audit"
 import { eligibleAmount } from "../../engine/eligible"
 import { RulesError } from "../../engine/errors"
-import { SYSTEM } from "../../engine/ledger"
+import { MEMBER_ASSETS, SYSTEM } from "../../engine/ledger"
 import { businessDayOf } from "./business-day"
 import RewardsBalance from "./models/balance"
 import RewardsConfigVersion from "./models/config-version"
@@ -22,6 +22,8 @@ import RewardsTranche from "./models/tranche"
 import RewardsTransfer from "./models/transfer"
 import RewardsTransferBatch from "./models/transfer-batch"
 import { auditDatabase } from "./audit-database"
+import { reasonTotal } from "./ledger-read"
+import { BALANCE_COLUMNS } from "./member-days"
 import { PostgresRewardsStore, lastRows, lockingProgram } from "./postgres-store"
 import * as adminQ from "./admin-queries"
 import { RewardsStorefront } from "./storefront"
@@ -645,8 +647,7 @@ export default class RewardsModuleService extends MedusaService({
 
   /** A member by customer id, with its referral code (null if the customer never joined). */
   async getMemberByCustomerId(customerId: string): Promise<Row | null> {
-    const [m] = (await this.knex().raw(`select * from rewards_member where customer_id = ? and deleted_at is null`, [customerId]))
-      .rows
+    const [m] = (await this.knex().raw(`select * from rewards_member_now where customer_id = ?`, [customerId])).rows
     return m ?? null
   }
 
@@ -654,12 +655,23 @@ export default class RewardsModuleService extends MedusaService({
   async getAccountBalances(account: string): Promise<Record<string, string>> {
     const scale = await this.scale()
     const out: Record<string, string> = {}
+    const put = (asset: string, amount: string) => {
+      if (BigInt(amount) !== 0n) out[asset] = asset === "WEIGHT" ? amount : fromAtoms(BigInt(amount), scale).toFixed()
+    }
+    if (account.startsWith("m:")) {
+      // a member: its day snapshot and what operations changed since
+      const [m] = (
+        await this.knex().raw(`select ${BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")} from rewards_member_now where customer_id = ?`, [
+          account.slice(2),
+        ])
+      ).rows as Row[]
+      if (m) MEMBER_ASSETS.forEach((a, i) => put(a, m[BALANCE_COLUMNS[i]]))
+      return out
+    }
     const list = (
-      await this.knex().raw(`select asset, amount::text as amount from rewards_balance where account = ? and deleted_at is null`, [
-        account,
-      ])
+      await this.knex().raw(`select asset, amount::text as amount from rewards_balance where account = ? and deleted_at is null`, [account])
     ).rows as Row[]
-    for (const r of list) out[r.asset] = r.asset === "WEIGHT" ? r.amount : fromAtoms(BigInt(r.amount), scale).toFixed()
+    for (const r of list) put(r.asset, r.amount)
     return out
   }
 
@@ -688,17 +700,20 @@ export default class RewardsModuleService extends MedusaService({
           asset,
         ])
       ).rows[0]?.amount ?? "0"
-    const byReason = async (reasons: string[]) =>
-      (await knex.raw(`select coalesce(sum(amount), 0)::text as total from rewards_transfer where reason = any(?::text[])`, [reasons]))
-        .rows[0].total as string
+    const byReason = async (reasons: string[]) => (await reasonTotal(knex, reasons)).toString()
+    // what members hold: minus what the system accounts hold (every asset sums to zero, RULES.md §1.8)
     const memberSum = async (asset: string) =>
       (
-        await knex.raw(
-          `select coalesce(sum(amount), 0)::text as total from rewards_balance
-            where asset = ? and account like 'm:%' and deleted_at is null`,
-          [asset]
+        -BigInt(
+          (
+            await knex.raw(
+              `select coalesce(sum(amount), 0)::text as total from rewards_balance
+                where asset = ? and account like 'sys:%' and deleted_at is null`,
+              [asset]
+            )
+          ).rows[0].total
         )
-      ).rows[0].total as string
+      ).toString()
     const count = async (table: string) =>
       Number((await knex.raw(`select count(*)::int as n from ${table} where deleted_at is null`)).rows[0].n)
     const issued = -BigInt(await sys(SYSTEM.issuance, "GROWTH"))

@@ -27,6 +27,8 @@ import { type ConfigVersion, type RewardsEngine, configVersionAt } from "../../e
 import { RulesError } from "../../engine/errors"
 import { MEMBER_ASSETS, type MemberAsset, type Reason, isMemberAccount, memberAccount } from "../../engine/ledger"
 import type { RewardsModuleOptions } from "./types"
+import { ledgerPage } from "./ledger-read"
+import { BALANCE_COLUMNS } from "./member-days"
 import { lastRows, lockingProgram } from "./postgres-store"
 
 type Row = Record<string, any>
@@ -311,20 +313,21 @@ export class RewardsStorefront {
   private async member(customerId: string): Promise<Row> {
     const [m] = await rows(
       this.deps.knex(),
-      `select customer_id, referral_code, referrer_id, joined_day, level, star_level, team_performance::text as team_performance
-         from rewards_member where customer_id = ? and ${LIVE}`,
+      `select seq, customer_id, referral_code, referrer_id, joined_day, level, star_level, team_performance::text as team_performance
+         from rewards_member_now where customer_id = ?`,
       [customerId]
     )
     if (!m) notMember(customerId)
     return m
   }
 
+  /** The member's balances now (its day snapshot and what operations changed since). */
   private async balanceAtoms(db: Db, customerId: string): Promise<Record<string, bigint>> {
-    const list = await rows(db, `select asset, amount::text as amount from rewards_balance where account = ? and ${LIVE}`, [
-      memberAccount(customerId),
+    const [r] = await rows(db, `select ${BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")} from rewards_member_now where customer_id = ?`, [
+      customerId,
     ])
     const out: Record<string, bigint> = {}
-    for (const r of list) out[r.asset] = BigInt(r.amount)
+    if (r) MEMBER_ASSETS.forEach((a, i) => (out[a] = BigInt(r[BALANCE_COLUMNS[i]])))
     return out
   }
 
@@ -364,11 +367,12 @@ export class RewardsStorefront {
   }
 
   /**
-   * The member's transfers, newest first, by keyset on the transfer id: one index range per
-   * side of the transfer (`(debit, id)`, `(credit, id)`), each cut at `limit`, merged.
+   * The member's transfers, newest first, by keyset on the transfer id: its operations' transfers
+   * (the member-account index) and its day closes' postings (each day partition's primary key),
+   * merged (ledger-read.ts).
    */
   async memberTransfers(customerId: string, page: { limit: number; cursor?: string | null; asset?: string | null }): Promise<TransferPage> {
-    await this.member(customerId)
+    const m = await this.member(customerId)
     const { scale } = await this.current()
     const account = memberAccount(customerId)
     const before = page.cursor ? Number(page.cursor) : null
@@ -376,19 +380,14 @@ export class RewardsStorefront {
       throw new MedusaError(MedusaError.Types.INVALID_DATA, "cursor: is not a cursor this endpoint returned")
     }
     const limit = page.limit
-    // the member-account index of Migration20261126100000: the expression and the predicate
-    // are written exactly as the index defines them, so the planner uses it
-    const list = await rows(
-      this.deps.knex(),
-      `select t.id, t.batch_id, t.day, t.asset, t.debit, t.credit, t.amount::text as amount, t.reason, t.created_at, b.key
-         from rewards_transfer t
-         join rewards_transfer_batch b on b.id = t.batch_id
-        where (case when t.debit like 'm:%' then t.debit else t.credit end) collate "C" = ?
-          and t.deleted_at is null and (t.debit like 'm:%' or t.credit like 'm:%')
-          ${before !== null ? "and t.id < ?" : ""} ${page.asset ? "and t.asset = ?" : ""}
-        order by t.id desc limit ?`,
-      [account, ...(before !== null ? [before] : []), ...(page.asset ? [page.asset] : []), limit + 1]
-    )
+    const list = (
+      await ledgerPage(this.deps.knex(), {
+        member: { customerId, seq: m.seq },
+        asset: page.asset ?? undefined,
+        before: before !== null ? String(before) : null,
+        limit: limit + 1,
+      })
+    ).map((t) => ({ ...t, created_at: t.createdAt }))
     const more = list.length > limit
     const shown = list.slice(0, limit)
     return {

@@ -21,8 +21,9 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations"
  *   `wide` (numeric): p0…p8, the balances, net, team, then seq, locked, base per tranche.
  *
  * A close stages its rows in a table of its own and attaches it as a partition when it publishes
- * the pass (rewards_snapshot: the partition of each published close; rewards_program.snapshot_gen:
- * the current one). What operations change between two closes is kept apart:
+ * the pass (rewards_snapshot: the partition of each published close, its batch and transfer id
+ * ranges; rewards_program.snapshot_gen: the current one). Each partition has a primary key on
+ * `seq` and a BRIN index on `id0` (its rows lie in id order), both built once, at the publish. What operations change between two closes is kept apart:
  *
  * - member balances: `rewards_member_balance`, the change since the current snapshot (emptied
  *   when a close publishes); `rewards_balance` holds the system accounts;
@@ -62,7 +63,7 @@ export class Migration20261203070000 extends Migration {
     )
     this.addSql(
       `create table if not exists "rewards_snapshot" ("gen" integer not null, "day" text not null, "batch_from" integer not null, ` +
-        `"batch_to" integer not null, "amount_scale" integer not null, "members" integer not null, ` +
+        `"batch_to" integer not null, "first_id" bigint not null, "last_id" bigint not null, "amount_scale" integer not null, "members" integer not null, ` +
         `"published_at" timestamptz not null default now(), constraint "rewards_snapshot_pkey" primary key ("gen"));`
     )
     this.addSql(
