@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto"
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { generateEntityId } from "@medusajs/framework/utils"
 import { Dec } from "../../engine/decimal"
-import { type Asset, type MemberAsset, isMemberAccount, memberAccount } from "../../engine/ledger"
+import { type Asset, type MemberAsset, SYSTEM, isMemberAccount, memberAccount } from "../../engine/ledger"
 import { emptyBalances } from "../../engine/op"
 import {
   type BalanceRow,
@@ -69,22 +69,51 @@ export class PostgresRewardsStore implements RewardsStore {
 
   /**
    * @param db the module's knex (its own connection pool), or an open transaction: a store
-   *   bound to a transaction runs each unit of work in a savepoint of it (the caller already
-   *   holds the program lock and decides when to commit).
+   *   bound to a transaction runs each unit of work inside it (the caller already holds the
+   *   program lock and decides when to commit).
+   * @param program a bound store's copy of the program row, read under the caller's lock
    */
   constructor(
     private readonly db: Knex | Knex.Transaction,
-    private readonly bound = false
+    private readonly bound = false,
+    private program: ProgramState | null = null
   ) {}
 
-  /** A store whose units of work are savepoints of `trx` (used to apply queued events). */
-  static within(trx: Knex.Transaction): PostgresRewardsStore {
-    return new PostgresRewardsStore(trx, true)
+  /**
+   * A store whose units of work run in `trx`, whose program lock the caller holds (applying
+   * queued events, member and admin operations). No savepoint per unit: the engine writes only
+   * in its one final commit, after every rule check, so a refused operation has written
+   * nothing; any database error aborts the caller's whole transaction anyway. The program row
+   * the caller read under its lock is kept and updated by every commit, so the engine never
+   * reads it again.
+   */
+  static within(trx: Knex.Transaction, program: ProgramState | null = null): PostgresRewardsStore {
+    return new PostgresRewardsStore(trx, true, program)
   }
+
+  /** A bound store's program row as its last commit left it (a copy). */
+  async currentProgram(): Promise<ProgramState> {
+    if (!this.program) this.program = await readProgramState(this.db)
+    return { ...this.program }
+  }
+
+  /** A bound store's reads, kept across its units of work until one of them commits. */
+  private readonly reads = new ReadCache()
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     if (this.bound) {
-      return (this.db as Knex.Transaction).transaction(async (sp) => fn(new PostgresStoreTx(sp)))
+      return fn(
+        new PostgresStoreTx(
+          this.db as Knex.Transaction,
+          {
+            read: () => this.currentProgram(),
+            saved: (p) => {
+              this.program = { ...p }
+            },
+          },
+          this.reads
+        )
+      )
     }
     return (this.db as Knex).transaction(async (trx) => {
       await lockProgram(trx)
@@ -200,29 +229,128 @@ async function lockProgram(trx: Knex.Transaction): Promise<void> {
   if (locked.length !== 1) throw new Error("the rewards program has not been started (no rewards_program row)")
 }
 
+/** The program row (`forUpdate`: and its lock, which every writer takes first). */
+export async function readProgramState(
+  db: Knex | Knex.Transaction,
+  forUpdate = false
+): Promise<ProgramState & { scale: number }> {
+  const [p] = await rows(
+    db,
+    `select scale, first_day, last_closed_day, growth_price::text as growth_price, member_seq, order_seq, op_seq
+       from rewards_program where ${LIVE} ${forUpdate ? "for update" : ""}`
+  )
+  if (!p) throw new Error("the rewards program has not been started (no rewards_program row)")
+  return {
+    scale: p.scale,
+    firstDay: p.first_day,
+    lastClosedDay: p.last_closed_day,
+    growthPrice: new Dec(p.growth_price),
+    memberSeq: p.member_seq,
+    orderSeq: p.order_seq,
+    opSeq: p.op_seq,
+  }
+}
+
+/** How a bound store's unit of work reads and keeps the program row (see {@link PostgresRewardsStore.within}). */
+interface ProgramCache {
+  read(): Promise<ProgramState>
+  saved(program: ProgramState): void
+}
+
+/** Every system account: their balances are read together, once per unit of work. */
+const SYSTEM_ACCOUNTS = Object.values(SYSTEM)
+
+/** A member row as JSON with its numerics as text (JSON numbers would lose digits). */
+const MEMBER_JSON = (alias: string) => `json_build_object(
+  'customer_id', ${alias}.customer_id, 'seq', ${alias}.seq, 'referrer_id', ${alias}.referrer_id, 'depth', ${alias}.depth,
+  'joined_day', ${alias}.joined_day, 'net_spend', ${alias}.net_spend::text, 'purchase_weight', ${alias}.purchase_weight::text,
+  'referral_weight', ${alias}.referral_weight::text, 'admin_weight', ${alias}.admin_weight::text, 'level', ${alias}.level,
+  'team_performance', ${alias}.team_performance::text, 'star_level', ${alias}.star_level, 'has_orders', ${alias}.has_orders)`
+
+/**
+ * One unit of work. Its reads are few and wide rather than many and narrow, because an award
+ * runs under the program lock and every round trip there delays every other writer: reading a
+ * member also reads its referrer, both members' balances and the member's tranches (an order's
+ * rules need exactly these), and the first system balance read reads every system balance.
+ * What was read is kept until the next commit (a bound store's units of work share it: the
+ * caller's lock keeps every other writer out); every read returns a copy.
+ */
+class ReadCache {
+  readonly members = new Map<string, MemberRecord | null>()
+  readonly balances = new Map<string, MemberBalances>()
+  readonly tranches = new Map<string, TrancheRecord[]>()
+  system: Map<string, bigint> | null = null
+
+  clear(): void {
+    this.members.clear()
+    this.balances.clear()
+    this.tranches.clear()
+    this.system = null
+  }
+}
+
 class PostgresStoreTx implements StoreTx {
-  constructor(private readonly trx: Knex.Transaction) {}
+  private readonly members: Map<string, MemberRecord | null>
+  private readonly balances: Map<string, MemberBalances>
+  private readonly tranches: Map<string, TrancheRecord[]>
+
+  constructor(
+    private readonly trx: Knex.Transaction,
+    private readonly program: ProgramCache | null = null,
+    private readonly reads: ReadCache = new ReadCache()
+  ) {
+    this.members = reads.members
+    this.balances = reads.balances
+    this.tranches = reads.tranches
+  }
 
   private q(sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
     return rows(this.trx, sql, bindings)
   }
 
   async getProgram(): Promise<ProgramState> {
-    const [p] = await this.q(`select * from rewards_program where ${LIVE}`)
-    if (!p) throw new Error("the rewards program has not been started (no rewards_program row)")
-    return {
-      firstDay: p.first_day,
-      lastClosedDay: p.last_closed_day,
-      growthPrice: new Dec(p.growth_price),
-      memberSeq: p.member_seq,
-      orderSeq: p.order_seq,
-      opSeq: p.op_seq,
-    }
+    if (this.program) return this.program.read()
+    const { scale: _scale, ...program } = await readProgramState(this.trx)
+    return program
   }
 
   async getMember(id: string): Promise<MemberRecord | null> {
-    const [m] = await this.q(`select * from rewards_member where customer_id = ? and ${LIVE}`, [id])
-    return m ? toMember(m) : null
+    if (!this.members.has(id)) await this.loadMember(id)
+    const m = this.members.get(id)!
+    return m ? { ...m } : null
+  }
+
+  /** The member, its referrer, both members' balances and the member's tranches, in one round trip. */
+  private async loadMember(id: string): Promise<void> {
+    const [r] = await this.q(
+      `with m as (select * from rewards_member where customer_id = ? and ${LIVE}),
+            r as (select * from rewards_member where customer_id = (select referrer_id from m) and ${LIVE})
+       select (select ${MEMBER_JSON("m")} from m) as member,
+              (select ${MEMBER_JSON("r")} from r) as referrer,
+              (select coalesce(json_agg(json_build_array(b.account, b.asset, b.amount::text)), '[]'::json)
+                 from rewards_balance b
+                where b.account in (select 'm:' || customer_id from m union all select 'm:' || customer_id from r)
+                  and b.${LIVE}) as balances,
+              (select coalesce(json_agg(json_build_object(
+                        'order_id', t.order_id, 'member_id', t.member_id, 'seq', t.seq, 'multiple', t.multiple::text,
+                        'remaining', t.remaining::text, 'net_amount', t.net_amount::text, 'daily_base', t.daily_base::text,
+                        'released_on', t.released_on, 'remaining_before_release', t.remaining_before_release::text)
+                      order by t.seq), '[]'::json)
+                 from rewards_tranche t where t.member_id = ? and t.${LIVE}) as tranches`,
+      [id, id]
+    )
+    const member = r.member ? toMember(r.member) : null
+    this.members.set(id, member)
+    if (!member) return
+    const referrer = r.referrer ? toMember(r.referrer) : null
+    if (referrer && !this.members.has(referrer.id)) this.members.set(referrer.id, referrer)
+    for (const m of referrer ? [member, referrer] : [member]) {
+      if (!this.balances.has(m.id)) this.balances.set(m.id, emptyBalances())
+    }
+    for (const [account, asset, amount] of r.balances as [string, MemberAsset, string][]) {
+      this.balances.get(account.slice(2))![asset] = BigInt(amount)
+    }
+    this.tranches.set(id, (r.tranches as Row[]).map(trancheFromRow))
   }
 
   async getOrder(id: string): Promise<OrderRecord | null> {
@@ -231,25 +359,45 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
-    const list = await this.q(`select * from rewards_tranche where member_id = ? and ${LIVE} order by seq`, [memberId])
-    return list.map(trancheFromRow)
+    let list = this.tranches.get(memberId)
+    if (!list) {
+      list = (await this.q(`select * from rewards_tranche where member_id = ? and ${LIVE} order by seq`, [memberId])).map(
+        trancheFromRow
+      )
+      this.tranches.set(memberId, list)
+    }
+    return list.map((t) => ({ ...t }))
   }
 
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
-    const b = emptyBalances()
-    const list = await this.q(`select asset, amount::text as amount from rewards_balance where account = ? and ${LIVE}`, [
-      memberAccount(memberId),
-    ])
-    for (const r of list) b[r.asset as MemberAsset] = BigInt(r.amount)
-    return b
+    let b = this.balances.get(memberId)
+    if (!b) {
+      b = emptyBalances()
+      const list = await this.q(`select asset, amount::text as amount from rewards_balance where account = ? and ${LIVE}`, [
+        memberAccount(memberId),
+      ])
+      for (const r of list) b[r.asset as MemberAsset] = BigInt(r.amount)
+      this.balances.set(memberId, b)
+    }
+    return { ...b }
   }
 
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
-    const [r] = await this.q(`select amount::text as amount from rewards_balance where account = ? and asset = ? and ${LIVE}`, [
-      account,
-      asset,
-    ])
-    return r ? BigInt(r.amount) : 0n
+    if (!this.reads.system) {
+      const list = await this.q(
+        `select account, asset, amount::text as amount from rewards_balance where account = any(?::text[]) and ${LIVE}`,
+        [SYSTEM_ACCOUNTS]
+      )
+      this.reads.system = new Map(list.map((r) => [`${r.account}\u0000${r.asset}`, BigInt(r.amount)]))
+    }
+    if (!SYSTEM_ACCOUNTS.includes(account as (typeof SYSTEM_ACCOUNTS)[number])) {
+      const [r] = await this.q(`select amount::text as amount from rewards_balance where account = ? and asset = ? and ${LIVE}`, [
+        account,
+        asset,
+      ])
+      return r ? BigInt(r.amount) : 0n
+    }
+    return this.reads.system.get(`${account}\u0000${asset}`) ?? 0n
   }
 
   async hasBatch(key: string): Promise<boolean> {
@@ -281,6 +429,8 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async commit(change: Commit): Promise<void> {
+    // what was read is stale once anything is written
+    this.reads.clear()
     // Members first: a batch may credit a member who joins in the same operation.
     if (change.members?.length) await this.upsertMembers(change.members)
     if (change.batch) await this.appendBatch(change.batch)
@@ -298,7 +448,10 @@ class PostgresStoreTx implements StoreTx {
         [generateEntityId(undefined, "rwds"), day, delta.toFixed(), delta.toFixed()]
       )
     }
-    if (change.program) await this.saveProgram(change.program)
+    if (change.program) {
+      await this.saveProgram(change.program)
+      this.program?.saved(change.program)
+    }
     if (change.dayRun) await this.saveDayRun(change.dayRun)
     if (change.reparent) await this.reparent(change.reparent)
   }
