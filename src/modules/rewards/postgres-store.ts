@@ -353,6 +353,27 @@ class PostgresStoreTx implements StoreTx {
     this.tranches.set(id, (r.tranches as Row[]).map(trancheFromRow))
   }
 
+  /**
+   * One recursive query up the member's referral path, which stops at the ancestor's depth
+   * (depth counts generations from the root, so nothing above it can be the ancestor): a deep
+   * chain costs one statement, not one per level, while the program lock is held.
+   */
+  async isAncestor(ancestorId: string, memberId: string): Promise<boolean> {
+    const [r] = await this.q(
+      `with recursive target as (select depth from rewards_member where customer_id = ? and ${LIVE}),
+            up as (
+              select m.customer_id, m.referrer_id, m.depth from rewards_member m where m.customer_id = ? and m.${LIVE}
+              union all
+              select m.customer_id, m.referrer_id, m.depth
+                from rewards_member m join up on m.customer_id = up.referrer_id
+               where m.${LIVE} and up.depth > (select depth from target)
+            )
+       select exists (select 1 from up where customer_id = ? and customer_id <> ?) as found`,
+      [ancestorId, memberId, ancestorId, memberId]
+    )
+    return r.found === true
+  }
+
   async getOrder(id: string): Promise<OrderRecord | null> {
     const [o] = await this.q(`select * from rewards_order where order_id = ? and ${LIVE}`, [id])
     return o ? toOrder(o) : null
