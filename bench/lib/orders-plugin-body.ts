@@ -19,7 +19,8 @@
  *   plugin's `order.placed` subscriber awards each order, as in production; its listener is
  *   wrapped only to time it and to know when it is done — the next checkout starts then.
  * - `award`: orders checked out by the process without the plugin, awarded one after another
- *   by `awardOrderWorkflow(container).run()`, timed, with the time of each of its steps.
+ *   by `awardOrderWorkflow(container).run()` with the `order.placed` subscriber's input, timed,
+ *   with the time of each of its steps.
  * - `trace`: the same for two orders, with every SQL statement recorded; the statements on
  *   the rewards tables are EXPLAINed (ANALYZE, BUFFERS; in a rolled-back transaction).
  * - `check`: every order was awarded (rewards_order matured, a tranche, the inbox event
@@ -371,7 +372,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
         const begun: Record<string, number> = {}
         const a0 = now()
         const { result } = await awardOrderWorkflow(container).run({
-          input: { order_id: orderId },
+          input: { order_id: orderId, read_refunds: false },
           events: {
             onStepBegin: ({ step }) => {
               begun[step.definition.action ?? step.id] = now()
@@ -400,7 +401,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
       for (const o of orders) {
         const tracer = traceQueries(knexes)
         const t0 = now()
-        await awardOrderWorkflow(container).run({ input: { order_id: o.orderId } })
+        await awardOrderWorkflow(container).run({ input: { order_id: o.orderId, read_refunds: false } })
         const totalMs = now() - t0
         const traced = tracer.stop()
         const onRewards = traced.filter((x) => /\brewards_/.test(x.sql))

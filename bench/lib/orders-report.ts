@@ -152,7 +152,7 @@ export function renderReport(r: BenchResult, options: { wallSeconds?: number; ve
       ` blocks of ${r.params.block}, without/with/with/without …; shallow and deep alternate and swap places every round`
   )
   lines.push(`    without plugin   checked out by a second Medusa process with Medusa's defaults only (no rewards module, no plugin code), same database;`)
-  lines.push(`                     then awarded by awardOrderWorkflow(container).run(), one after another, in the plugin's process`)
+  lines.push(`                     then awarded by awardOrderWorkflow(container).run() as the subscriber runs it, one after another, in the plugin's process`)
   lines.push(`    with plugin      checked out by the repository's app (root medusa-config.ts, src/); its order.placed subscriber awards the order,`)
   lines.push(`                     the next checkout waits for it`)
   lines.push("")

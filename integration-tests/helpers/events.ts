@@ -68,3 +68,20 @@ export function recordEvents(container: MedusaContainer, names: string[]): Event
     },
   }
 }
+
+/**
+ * Holds one of the app's subscribers back on the local event bus (tests run on it): its
+ * events are not delivered to it until the returned function puts it back. Events emitted
+ * meanwhile are not replayed: the test drives what the subscriber would have done.
+ */
+export function holdSubscriber(container: MedusaContainer, eventName: string, subscriberId: string): () => void {
+  const bus = container.resolve(Modules.EVENT_BUS) as unknown as { eventEmitter_?: import("node:events").EventEmitter }
+  const emitter = bus.eventEmitter_
+  if (!emitter) throw new Error("holdSubscriber needs Medusa's local event bus")
+  const held = emitter.listeners(eventName).filter((l) => (l as { subscriberId?: string }).subscriberId === subscriberId)
+  if (held.length === 0) throw new Error(`no subscriber ${subscriberId} listens to ${eventName}`)
+  for (const listener of held) emitter.off(eventName, listener as (...args: unknown[]) => void)
+  return () => {
+    for (const listener of held) emitter.on(eventName, listener as (...args: unknown[]) => void)
+  }
+}

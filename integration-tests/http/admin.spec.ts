@@ -303,10 +303,19 @@ medusaIntegrationTestRunner({
       expect(data.member).toMatchObject({ referrerId: people.c.id, depth: 3 })
       const { data: c } = await api.get(`/admin/rewards/members/${people.c.id}`, admin.headers)
       expect(c.member.directDownline).toBe(1)
-      // and back to a root
+      // E joins under D: D under E would close a cycle (the walk up from E finds D)
+      const { customer: e } = await createCustomer(container, { metadata: { referral_code: people.d.code } })
+      await joinMemberWorkflow(container).run({ input: { customer_id: e.id } })
+      const eMember = (await rewards.getMemberByCustomerId(e.id))!
+      expect(eMember).toMatchObject({ referrer_id: people.d.id, depth: 4 })
+      const beforeCycle = await writeCounts(container)
+      await rejects(api.post(url("d"), { referrer: eMember.referral_code }, admin.headers), ["referrer"])
+      expect(await writeCounts(container)).toEqual(beforeCycle)
+      // and back to a root, with E's depth moved along
       await api.post(url("d"), { referrer: null }, admin.headers)
       const [d] = await rowsOf(container, `select referrer_id, depth from rewards_member where customer_id = ?`, [people.d.id])
       expect(d).toEqual({ referrer_id: null, depth: 0 })
+      expect((await rewards.getMemberByCustomerId(e.id))!.depth).toBe(1)
       const [batch] = await rowsOf(container, `select source from rewards_transfer_batch where key like ? limit 1`, [`referrer:${people.d.id}:%`])
       expect(batch.source).toBe(admin.user.id)
       const audit = await rewards.audit()

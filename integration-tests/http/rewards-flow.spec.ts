@@ -17,7 +17,7 @@ import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
-import { cancelOrder, createCustomer, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+import { cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
 
 // The program of this suite: every scheme on, in UTC so business days are plain dates.
 const PROGRAM = {
@@ -252,6 +252,73 @@ medusaIntegrationTestRunner({
       })
       const { level, starLevel, ...balances } = expected.members[buyer.id]
       expect(norm(await memberBalances(rewards, buyer.id))).toEqual(norm(balances))
+      expect((await rewards.audit()).violations).toEqual([])
+    })
+
+    it("reverses at once what was refunded or canceled before the award, on either award path", async () => {
+      setDay(DAY1)
+      const members = await Promise.all(Array.from({ length: 4 }, () => join()))
+      const [viaInbox, viaPayments, canceledViaInbox, canceledViaPayments] = members.map((m) => m.id)
+      // the award comes late: the order.placed subscriber is held back until the reversals are in
+      const release = holdSubscriber(container, "order.placed", "medusa-rewards-order-placed")
+      const place = async (customerId: string) =>
+        (await placeOrder(container, store, { customer_id: customerId, items: [{ variant_id: store.variant.id, quantity: 5 }] }))
+          .order_id
+      // the refund's and the cancellation's events arrive first: the order has no rewards yet
+      const refunded = [await place(viaInbox), await place(viaPayments)]
+      for (const id of refunded) {
+        await refundPayment(container, id, 204) // 204 of the 510 paid: 40 % of the order
+        await reverseOrderWorkflow(container).run({ input: { order_id: id, cause: { type: "refund" } } })
+      }
+      const canceled = [await place(canceledViaInbox), await place(canceledViaPayments)]
+      for (const id of canceled) {
+        await cancelOrder(container, id)
+        await reverseOrderWorkflow(container).run({ input: { order_id: id, cause: { type: "cancel" } } })
+      }
+      const early = await rowsOf(container, `select status from rewards_event where kind = 'refund' order by id`)
+      expect(early.map((e) => e.status)).toEqual(["rejected", "rejected", "rejected", "rejected"])
+      release()
+
+      // the order.placed subscriber's path reads no payments: the share comes from those events
+      await awardOrderWorkflow(container).run({ input: { order_id: refunded[0], read_refunds: false } })
+      await awardOrderWorkflow(container).run({ input: { order_id: refunded[1] } })
+      await awardOrderWorkflow(container).run({ input: { order_id: canceled[0], read_refunds: false } })
+      await awardOrderWorkflow(container).run({ input: { order_id: canceled[1] } })
+      // a repeated award changes nothing
+      await awardOrderWorkflow(container).run({ input: { order_id: refunded[0], read_refunds: false } })
+
+      const orders = await rowsOf(
+        container,
+        `select order_id, status, matured::text as matured, refunded_after::text as refunded from rewards_order order by seq`
+      )
+      expect(norm(orders)).toEqual(
+        norm([
+          { order_id: refunded[0], status: "matured", matured: "500", refunded: "200" },
+          { order_id: refunded[1], status: "matured", matured: "500", refunded: "200" },
+          { order_id: canceled[0], status: "matured", matured: "500", refunded: "500" },
+          { order_id: canceled[1], status: "matured", matured: "500", refunded: "500" },
+        ])
+      )
+      const expected = simulate({
+        program: PROGRAM,
+        events: [
+          ...members.map((m) => ({ type: "join", day: DAY1, member: m.id, referrer: null })),
+          // each award is followed at once by its reversal
+          ...refunded.flatMap((id, i) => [
+            { type: "order", day: DAY1, id, member: members[i].id, amount: "500" },
+            { type: "refund", day: DAY1, order: id, amount: "200" },
+          ]),
+          ...canceled.flatMap((id, i) => [
+            { type: "order", day: DAY1, id, member: members[i + 2].id, amount: "500" },
+            { type: "refund", day: DAY1, order: id },
+          ]),
+        ],
+      })
+      for (const id of members.map((m) => m.id)) {
+        const { level, starLevel, ...balances } = expected.members[id]
+        expect({ id, ...(norm(await memberBalances(rewards, id)) as Row) }).toEqual({ id, ...(norm(balances) as Row) })
+      }
+      expect(Number(expected.members[viaInbox].pointsLocked)).toBeGreaterThan(0)
       expect((await rewards.audit()).violations).toEqual([])
     })
 

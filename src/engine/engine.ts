@@ -368,11 +368,9 @@ export class RewardsEngine {
         if (input.referrerId === member.id) reject("referrer", "a member cannot refer themselves")
         const referrer = await op.findMember(input.referrerId)
         if (!referrer) reject("referrer", `${input.referrerId} has not joined`)
-        // a cycle: the member is one of the new referrer's ancestors (a walk of its depth)
-        for (let up = referrer.referrerId; up !== null; up = (await op.member(up)).referrerId) {
-          if (up === member.id) {
-            reject("referrer", `${input.referrerId} is in the member's downline: the referral graph would have a cycle`)
-          }
+        // a cycle: the member is one of the new referrer's ancestors
+        if (await tx.isAncestor(member.id, referrer.id)) {
+          reject("referrer", `${input.referrerId} is in the member's downline: the referral graph would have a cycle`)
         }
         depth = referrer.depth + 1
       }

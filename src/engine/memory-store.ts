@@ -447,6 +447,14 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     const i = this.members.byId.get(id)
     return i === undefined ? null : this.members.record(i)
   }
+  async isAncestor(ancestorId: string, memberId: string): Promise<boolean> {
+    const m = this.members
+    const target = m.byId.get(ancestorId)
+    const start = m.byId.get(memberId)
+    if (target === undefined || start === undefined) return false
+    for (let i = m.referrer[start]; i >= 0; i = m.referrer[i]) if (i === target) return true
+    return false
+  }
   async getOrder(id: string): Promise<OrderRecord | null> {
     const i = this.orders.byId.get(id)
     return i === undefined ? null : this.orders.get(i)

@@ -52,6 +52,11 @@ export interface StoreTx {
   getProgram(): Promise<ProgramState>
   getMember(id: string): Promise<MemberRecord | null>
   getOrder(id: string): Promise<OrderRecord | null>
+  /**
+   * Whether `ancestorId` is on the referral path above `memberId` (RULES.md §1.1: the forest
+   * stays cycle-free). One question, so a store can answer it without a round trip per level.
+   */
+  isAncestor(ancestorId: string, memberId: string): Promise<boolean>
   /** A member's tranches, oldest first (RULES.md §4.6). */
   getTranches(memberId: string): Promise<TrancheRecord[]>
   getMemberBalances(memberId: string): Promise<MemberBalances>

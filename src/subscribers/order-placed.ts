@@ -7,7 +7,8 @@ import { awardOrderWorkflow } from "../workflows/orders/workflows/award-order"
  * with retries (Redis, `jobOptions.attempts`) delivers the event again.
  */
 export default async function orderPlacedHandler({ event, container }: SubscriberArgs<{ id: string }>) {
-  await awardOrderWorkflow(container).run({ input: { order_id: event.data.id } })
+  // refunds that came first are in the inbox already: no payment read (see the workflow's input)
+  await awardOrderWorkflow(container).run({ input: { order_id: event.data.id, read_refunds: false } })
 }
 
 export const config: SubscriberConfig = {

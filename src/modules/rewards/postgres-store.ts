@@ -24,7 +24,7 @@ import { randomBytes } from "node:crypto"
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { generateEntityId } from "@medusajs/framework/utils"
 import { Dec } from "../../engine/decimal"
-import { type Asset, DAY_SLOTS, MEMBER_ASSETS, type MemberAsset, isMemberAccount } from "../../engine/ledger"
+import { type Asset, DAY_SLOTS, MEMBER_ASSETS, type MemberAsset, SYSTEM, isMemberAccount } from "../../engine/ledger"
 import { emptyBalances } from "../../engine/op"
 import {
   type BalanceRow,
@@ -90,22 +90,52 @@ export class PostgresRewardsStore implements RewardsStore {
 
   /**
    * @param db the module's knex (its own connection pool), or an open transaction: a store
-   *   bound to a transaction runs each unit of work in a savepoint of it (the caller already
-   *   holds the program lock and decides when to commit).
+   *   bound to a transaction runs each unit of work inside it (the caller already holds the
+   *   program lock and decides when to commit).
+   * @param program a bound store's copy of the program row, read under the caller's lock
    */
   constructor(
     private readonly db: Knex | Knex.Transaction,
-    private readonly bound = false
+    private readonly bound = false,
+    private program: ProgramState | null = null
   ) {}
 
-  /** A store whose units of work are savepoints of `trx` (used to apply queued events). */
-  static within(trx: Knex.Transaction): PostgresRewardsStore {
-    return new PostgresRewardsStore(trx, true)
+  /**
+   * A store whose units of work run in `trx`, whose program lock the caller holds (applying
+   * queued events, member and admin operations). No savepoint per unit: the engine writes only
+   * in its one final commit, after every rule check, so a refused operation has written
+   * nothing; any database error aborts the caller's whole transaction anyway. The program row
+   * the caller read under its lock is kept and updated by every commit, so the engine never
+   * reads it again.
+   */
+  static within(trx: Knex.Transaction, program: ProgramState | null = null): PostgresRewardsStore {
+    return new PostgresRewardsStore(trx, true, program)
   }
+
+  /** A bound store's program row as its last commit left it (a copy). */
+  async currentProgram(): Promise<ProgramState> {
+    if (!this.program) this.program = await readProgramState(this.db)
+    return { ...this.program }
+  }
+
+  /** A bound store's reads, kept across its units of work until one of them commits. */
+  private readonly reads = new ReadCache()
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     if (this.bound) {
-      return (this.db as Knex.Transaction).transaction(async (sp) => fn(new PostgresStoreTx(sp, this)))
+      return fn(
+        new PostgresStoreTx(
+          this.db as Knex.Transaction,
+          this,
+          {
+            read: () => this.currentProgram(),
+            saved: (p) => {
+              this.program = { ...p }
+            },
+          },
+          this.reads
+        )
+      )
     }
     return (this.db as Knex).transaction(async (trx) => {
       await lockProgram(trx, !this.closing)
@@ -224,35 +254,158 @@ async function lockProgram(trx: Knex.Transaction, gate: boolean): Promise<void> 
   if (locked.length !== 1) throw new Error("the rewards program has not been started (no rewards_program row)")
 }
 
+/** A member's balances now, as text columns of `rewards_member_now`. */
+const BALANCES_NOW = BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")
+
 /** The snapshot generation operations stamp their member and tranche rows with. */
 const CURRENT_GEN = `(select snapshot_gen from rewards_program where ${LIVE})`
 
+/**
+ * The program row (`forUpdate`: and its lock, which every writer takes first, after the day
+ * close's gate: {@link lockingProgram}).
+ */
+export async function readProgramState(
+  db: Knex | Knex.Transaction,
+  forUpdate = false
+): Promise<ProgramState & { scale: number }> {
+  const columns = "scale, first_day, last_closed_day, growth_price::text as growth_price, member_seq, order_seq, op_seq"
+  const [p] = forUpdate
+    ? lastRows(await db.raw(lockingProgram(columns)))
+    : await rows(db, `select ${columns} from rewards_program where ${LIVE}`)
+  if (!p) throw new Error("the rewards program has not been started (no rewards_program row)")
+  return {
+    scale: p.scale,
+    firstDay: p.first_day,
+    lastClosedDay: p.last_closed_day,
+    growthPrice: new Dec(p.growth_price),
+    memberSeq: p.member_seq,
+    orderSeq: p.order_seq,
+    opSeq: p.op_seq,
+  }
+}
+
+/** How a bound store's unit of work reads and keeps the program row (see {@link PostgresRewardsStore.within}). */
+interface ProgramCache {
+  read(): Promise<ProgramState>
+  saved(program: ProgramState): void
+}
+
+/** Every system account: their balances are read together, once per unit of work. */
+const SYSTEM_ACCOUNTS = Object.values(SYSTEM)
+
+/** A member row as JSON with its numerics as text (JSON numbers would lose digits). */
+const MEMBER_JSON = (alias: string) => `json_build_object(
+  'customer_id', ${alias}.customer_id, 'seq', ${alias}.seq, 'referrer_id', ${alias}.referrer_id, 'depth', ${alias}.depth,
+  'joined_day', ${alias}.joined_day, 'net_spend', ${alias}.net_spend::text, 'purchase_weight', ${alias}.purchase_weight::text,
+  'referral_weight', ${alias}.referral_weight::text, 'admin_weight', ${alias}.admin_weight::text, 'level', ${alias}.level,
+  'has_orders', ${alias}.has_orders)`
+
+/**
+ * One unit of work. Its reads are few and wide rather than many and narrow, because an award
+ * runs under the program lock and every round trip there delays every other writer: reading a
+ * member also reads its referrer, both members' balances and the member's tranches (an order's
+ * rules need exactly these), and the first system balance read reads every system balance.
+ * What was read is kept until the next commit (a bound store's units of work share it: the
+ * caller's lock keeps every other writer out); every read returns a copy.
+ */
+class ReadCache {
+  readonly members = new Map<string, MemberRecord | null>()
+  readonly balances = new Map<string, MemberBalances>()
+  readonly tranches = new Map<string, TrancheRecord[]>()
+  system: Map<string, bigint> | null = null
+
+  clear(): void {
+    this.members.clear()
+    this.balances.clear()
+    this.tranches.clear()
+    this.system = null
+  }
+}
+
 class PostgresStoreTx implements StoreTx {
+  private readonly members: Map<string, MemberRecord | null>
+  private readonly balances: Map<string, MemberBalances>
+  private readonly tranches: Map<string, TrancheRecord[]>
+
   constructor(
     private readonly trx: Knex.Transaction,
-    private readonly store: PostgresRewardsStore
-  ) {}
+    private readonly store: PostgresRewardsStore,
+    private readonly program: ProgramCache | null = null,
+    private readonly reads: ReadCache = new ReadCache()
+  ) {
+    this.members = reads.members
+    this.balances = reads.balances
+    this.tranches = reads.tranches
+  }
 
   private q(sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
     return rows(this.trx, sql, bindings)
   }
 
   async getProgram(): Promise<ProgramState> {
-    const [p] = await this.q(`select * from rewards_program where ${LIVE}`)
-    if (!p) throw new Error("the rewards program has not been started (no rewards_program row)")
-    return {
-      firstDay: p.first_day,
-      lastClosedDay: p.last_closed_day,
-      growthPrice: new Dec(p.growth_price),
-      memberSeq: p.member_seq,
-      orderSeq: p.order_seq,
-      opSeq: p.op_seq,
-    }
+    if (this.program) return this.program.read()
+    const { scale: _scale, ...program } = await readProgramState(this.trx)
+    return program
   }
 
   async getMember(id: string): Promise<MemberRecord | null> {
-    const [m] = await this.q(`select * from rewards_member where customer_id = ? and ${LIVE}`, [id])
-    return m ? toMember(m) : null
+    if (!this.members.has(id)) await this.loadMember(id)
+    const m = this.members.get(id)!
+    return m ? { ...m } : null
+  }
+
+  /** The member, its referrer, both members' balances and the member's tranches, in one round trip. */
+  private async loadMember(id: string): Promise<void> {
+    const [r] = await this.q(
+      `with m as (select * from rewards_member where customer_id = ? and ${LIVE}),
+            r as (select * from rewards_member where customer_id = (select referrer_id from m) and ${LIVE})
+       select (select ${MEMBER_JSON("m")} from m) as member,
+              (select ${MEMBER_JSON("r")} from r) as referrer,
+              (select coalesce(json_agg(json_build_array(n.customer_id, ${BALANCE_COLUMNS.map((c) => `n.${c}::text`).join(", ")})), '[]'::json)
+                 from rewards_member_now n
+                where n.customer_id in (select customer_id from m union all select customer_id from r)) as balances,
+              (select coalesce(json_agg(json_build_object(
+                        'order_id', t.order_id, 'member_id', t.member_id, 'seq', t.seq, 'multiple', t.multiple::text,
+                        'remaining', t.remaining::text, 'net_amount', t.net_amount::text, 'daily_base', t.daily_base::text)
+                      order by t.seq), '[]'::json)
+                 from rewards_tranche_now t where t.member_id = ?) as tranches`,
+      [id, id]
+    )
+    const member = r.member ? toMember(r.member) : null
+    this.members.set(id, member)
+    if (!member) return
+    const referrer = r.referrer ? toMember(r.referrer) : null
+    if (referrer && !this.members.has(referrer.id)) this.members.set(referrer.id, referrer)
+    for (const m of referrer ? [member, referrer] : [member]) {
+      if (!this.balances.has(m.id)) this.balances.set(m.id, emptyBalances())
+    }
+    // balances now: the day snapshot's and what operations changed since (rewards_member_now)
+    for (const [customerId, ...amounts] of r.balances as string[][]) {
+      const b = this.balances.get(customerId)!
+      MEMBER_ASSETS.forEach((a, i) => (b[a] = BigInt(integerPart(amounts[i]))))
+    }
+    this.tranches.set(id, (r.tranches as Row[]).map(trancheFromRow))
+  }
+
+  /**
+   * One recursive query up the member's referral path, which stops at the ancestor's depth
+   * (depth counts generations from the root, so nothing above it can be the ancestor): a deep
+   * chain costs one statement, not one per level, while the program lock is held.
+   */
+  async isAncestor(ancestorId: string, memberId: string): Promise<boolean> {
+    const [r] = await this.q(
+      `with recursive target as (select depth from rewards_member where customer_id = ? and ${LIVE}),
+            up as (
+              select m.customer_id, m.referrer_id, m.depth from rewards_member m where m.customer_id = ? and m.${LIVE}
+              union all
+              select m.customer_id, m.referrer_id, m.depth
+                from rewards_member m join up on m.customer_id = up.referrer_id
+               where m.${LIVE} and up.depth > (select depth from target)
+            )
+       select exists (select 1 from up where customer_id = ? and customer_id <> ?) as found`,
+      [ancestorId, memberId, ancestorId, memberId]
+    )
+    return r.found === true
   }
 
   async getOrder(id: string): Promise<OrderRecord | null> {
@@ -261,27 +414,43 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async getTranches(memberId: string): Promise<TrancheRecord[]> {
-    // the current remaining points: the snapshot's, unless an operation wrote the tranche since
-    const list = await this.q(`select * from rewards_tranche_now where member_id = ? order by seq`, [memberId])
-    return list.map(trancheFromRow)
+    let list = this.tranches.get(memberId)
+    if (!list) {
+      // the current remaining points: the day snapshot's, unless an operation wrote the tranche since
+      list = (await this.q(`select * from rewards_tranche_now where member_id = ? order by seq`, [memberId])).map(trancheFromRow)
+      this.tranches.set(memberId, list)
+    }
+    return list.map((t) => ({ ...t }))
   }
 
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
-    const b = emptyBalances()
-    const [r] = await this.q(
-      `select ${BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")} from rewards_member_now where customer_id = ?`,
-      [memberId]
-    )
-    if (r) MEMBER_ASSETS.forEach((a, i) => (b[a] = BigInt(integerPart(r[BALANCE_COLUMNS[i]]))))
-    return b
+    let b = this.balances.get(memberId)
+    if (!b) {
+      // the member's day snapshot and what operations changed since
+      b = emptyBalances()
+      const [r] = await this.q(`select ${BALANCES_NOW} from rewards_member_now where customer_id = ?`, [memberId])
+      if (r) MEMBER_ASSETS.forEach((a, i) => (b![a] = BigInt(integerPart(r[BALANCE_COLUMNS[i]]))))
+      this.balances.set(memberId, b)
+    }
+    return { ...b }
   }
 
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
-    const [r] = await this.q(`select amount::text as amount from rewards_balance where account = ? and asset = ? and ${LIVE}`, [
-      account,
-      asset,
-    ])
-    return r ? BigInt(r.amount) : 0n
+    if (!this.reads.system) {
+      const list = await this.q(
+        `select account, asset, amount::text as amount from rewards_balance where account = any(?::text[]) and ${LIVE}`,
+        [SYSTEM_ACCOUNTS]
+      )
+      this.reads.system = new Map(list.map((r) => [`${r.account}\u0000${r.asset}`, BigInt(r.amount)]))
+    }
+    if (!SYSTEM_ACCOUNTS.includes(account as (typeof SYSTEM_ACCOUNTS)[number])) {
+      const [r] = await this.q(`select amount::text as amount from rewards_balance where account = ? and asset = ? and ${LIVE}`, [
+        account,
+        asset,
+      ])
+      return r ? BigInt(r.amount) : 0n
+    }
+    return this.reads.system.get(`${account}\u0000${asset}`) ?? 0n
   }
 
   async hasBatch(key: string): Promise<boolean> {
@@ -313,6 +482,8 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async commit(change: Commit): Promise<void> {
+    // what was read is stale once anything is written
+    this.reads.clear()
     // Members first: a batch may credit a member who joins in the same operation.
     if (change.members?.length) await this.upsertMembers(change.members)
     if (change.batch) await this.appendBatch(change.batch)
@@ -334,7 +505,10 @@ class PostgresStoreTx implements StoreTx {
         [generateEntityId(undefined, "rwds"), day, delta.toFixed(), delta.toFixed()]
       )
     }
-    if (change.program) await this.saveProgram(change.program)
+    if (change.program) {
+      await this.saveProgram(change.program)
+      this.program?.saved(change.program)
+    }
     if (change.dayRun) await this.saveDayRun(change.dayRun)
     if (change.reparent) await this.reparent(change.reparent)
   }

@@ -8,6 +8,7 @@ import { type ConfigVersion, RewardsEngine, configVersionAt } from "../../engine
 import type { AuditResult } from "../../engine/audit"
 import { eligibleAmount } from "../../engine/eligible"
 import { RulesError } from "../../engine/errors"
+import type { ProgramState } from "../../engine/store"
 import { MEMBER_ASSETS, SYSTEM } from "../../engine/ledger"
 import { businessDayOf } from "./business-day"
 import RewardsBalance from "./models/balance"
@@ -24,7 +25,7 @@ import RewardsTransferBatch from "./models/transfer-batch"
 import { auditDatabase } from "./audit-database"
 import { reasonTotal } from "./ledger-read"
 import { BALANCE_COLUMNS } from "./member-days"
-import { PostgresRewardsStore, lastRows, lockingProgram } from "./postgres-store"
+import { PostgresRewardsStore, readProgramState } from "./postgres-store"
 import * as adminQ from "./admin-queries"
 import { RewardsStorefront } from "./storefront"
 import type {
@@ -150,18 +151,39 @@ export default class RewardsModuleService extends MedusaService({
     })
   }
 
-  /** Every configuration version, oldest first (RULES.md §7). */
+  /**
+   * Every configuration version, oldest first (RULES.md §7). Parsed versions are kept while the
+   * stored ones are the same rows (their ids, in one short query that also tells whether the
+   * program has started): every award asks, and parsing the schema each time cost more than
+   * the rest of the award's own work. A version saved by another process is a new row, so it
+   * is seen at once.
+   */
   async configVersions(): Promise<ConfigVersion[]> {
-    await this.startProgram()
-    const result = await this.knex().raw(
-      `select version, effective_from, config from rewards_config_version where deleted_at is null order by version`
-    )
-    return (result.rows as Row[]).map((r) => ({
-      version: r.version,
-      effectiveFrom: r.effective_from,
-      config: parseProgramConfig(r.config),
-    }))
+    const [state] = (
+      await this.knex().raw(
+        `select exists (select 1 from rewards_program where deleted_at is null) as started,
+                (select string_agg(id, ',' order by version) from rewards_config_version where deleted_at is null) as ids`
+      )
+    ).rows as Row[]
+    if (!state.started) {
+      await this.startProgram()
+      return this.configVersions()
+    }
+    if (this.versions_?.ids !== state.ids) {
+      const result = await this.knex().raw(
+        `select version, effective_from, config from rewards_config_version where deleted_at is null order by version`
+      )
+      const versions = (result.rows as Row[]).map((r) => ({
+        version: r.version,
+        effectiveFrom: r.effective_from,
+        config: parseProgramConfig(r.config),
+      }))
+      this.versions_ = { ids: state.ids, versions }
+    }
+    return this.versions_!.versions
   }
+
+  private versions_: { ids: string; versions: ConfigVersion[] } | null = null
 
   /**
    * Saves a configuration as a new version (RULES.md §7, §1.9). It governs from the next
@@ -206,8 +228,8 @@ export default class RewardsModuleService extends MedusaService({
    * versions are read before any transaction opens: a transaction never waits for a second
    * pool connection (under load that wait would exhaust the pool).
    */
-  protected engine(versions: ConfigVersion[], trx?: Knex.Transaction): RewardsEngine {
-    const store = trx ? PostgresRewardsStore.within(trx) : new PostgresRewardsStore(this.knex())
+  protected engine(versions: ConfigVersion[], trx?: Knex.Transaction, program?: ProgramState): RewardsEngine {
+    const store = trx ? PostgresRewardsStore.within(trx, program) : new PostgresRewardsStore(this.knex())
     return new RewardsEngine(store, versions, { dayBatchSize: this.options_.dayBatchSize })
   }
 
@@ -244,7 +266,7 @@ export default class RewardsModuleService extends MedusaService({
       amount: e.eligible ? e.amount.toFixed() : null,
       figures: input.figures,
     }
-    return this.record("order", `order:${input.orderId}:placed`, payload, e.eligible ? null : e.reason)
+    return this.record("order", `order:${input.orderId}:placed`, payload, e.eligible ? null : e.reason, versions)
   }
 
   /**
@@ -257,6 +279,23 @@ export default class RewardsModuleService extends MedusaService({
   }
 
   /**
+   * The largest share of an order undone by the reversal events recorded for it so far
+   * (cancellations, refunds, returns; each carries the order's cumulative undone share at its
+   * time, RULES.md §1.5), "0" when there is none. An award that comes after such an event
+   * (reordered delivery) reverses this share right away.
+   */
+  async recordedReversalShare(orderId: string): Promise<string> {
+    const [r] = (
+      await this.knex().raw(
+        `select coalesce(max((payload->>'refundedShare')::numeric), 0)::text as share
+           from rewards_event where kind = 'refund' and payload->>'orderId' = ? and deleted_at is null`,
+        [orderId]
+      )
+    ).rows as Row[]
+    return r.share
+  }
+
+  /**
    * Records an event once (its key is unique) and applies every queued event whose day is
    * open, in one transaction under the program lock: a duplicate or concurrent delivery finds
    * the key taken and changes nothing.
@@ -265,62 +304,93 @@ export default class RewardsModuleService extends MedusaService({
     kind: "join" | "order" | "refund",
     key: string,
     payload: Row,
-    skipReason: string | null = null
+    skipReason: string | null = null,
+    versions?: ConfigVersion[]
   ): Promise<RecordedEvent> {
-    const versions = await this.configVersions()
+    versions ??= await this.configVersions()
     const today = await this.today(versions)
-    return this.knex().transaction(async (trx) => {
+    return this.serialized(() => this.knex().transaction(async (trx) => {
       const program = await lockProgram(trx)
       const open = openDayOf(program)
       // an event never lands on a closed day: a late one counts on the open day
       const day = open !== null && open > today ? open : today
-      const inserted = await trx.raw(
-        `insert into rewards_event (key, kind, day, payload, status, reason)
-         values (?, ?, ?, ?::jsonb, ?, ?)
-         on conflict (key) where deleted_at is null do nothing returning id`,
-        [key, kind, day, JSON.stringify(payload), skipReason ? "skipped" : "queued", skipReason]
-      )
-      if (inserted.rows.length === 0) {
+      const inserted = (
+        await trx.raw(
+          `insert into rewards_event (key, kind, day, payload, status, reason)
+           values (?, ?, ?, ?::jsonb, ?, ?)
+           on conflict (key) where deleted_at is null do nothing returning *`,
+          [key, kind, day, JSON.stringify(payload), skipReason ? "skipped" : "queued", skipReason]
+        )
+      ).rows[0] as Row | undefined
+      if (!inserted) {
         const [prior] = (await trx.raw(`select * from rewards_event where key = ? and deleted_at is null`, [key])).rows
         return { ...toEvent(prior), duplicate: true }
       }
-      await this.applyQueued(trx, versions)
-      const [now] = (await trx.raw(`select * from rewards_event where id = ?`, [inserted.rows[0].id])).rows
-      return { ...toEvent(now), duplicate: false }
-    })
+      const applied = await this.applyQueued(trx, versions!, program)
+      return { ...toEvent(applied.get(Number(inserted.id)) ?? inserted), duplicate: false }
+    }))
   }
 
-  /** Applies queued events of open days in recording order; the caller holds the program lock. */
-  protected async applyQueued(trx: Knex.Transaction, versions: ConfigVersion[]): Promise<number> {
-    const engine = this.engine(versions, trx)
-    let applied = 0
+  /** Inbox writes of this process, one after another (see {@link serialized}). */
+  private inbox_: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Runs inbox writes of this process one after another, before they take a pool connection:
+   * they all wait for the program lock anyway, and two hundred concurrent `order.placed`
+   * handlers would otherwise hold two hundred connections waiting on it and starve every other
+   * query of the store (the storefront's writes queue the same way).
+   */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.inbox_.then(fn)
+    this.inbox_ = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * Applies queued events of open days in recording order; the caller holds the program lock
+   * (so no event is recorded meanwhile) and passes the program row it read under it. Returns
+   * the events applied, as they are now, by id.
+   */
+  protected async applyQueued(
+    trx: Knex.Transaction,
+    versions: ConfigVersion[],
+    locked: ProgramState & { scale: number }
+  ): Promise<Map<number, Row>> {
+    const engine = this.engine(versions, trx, locked)
+    const store = engine.store as PostgresRewardsStore
+    const done = new Map<number, Row>()
     for (;;) {
-      const program = await readProgram(trx)
-      const open = openDayOf(program)
-      const next = (
+      const open = openDayOf(await store.currentProgram())
+      // before the program's first event every queued event is due, and the first one applied
+      // fixes the first business day: one at a time then. Afterwards applying events never
+      // moves the open day, so one pass takes every due event.
+      const due = (
         await trx.raw(
           `select * from rewards_event where status = 'queued' and deleted_at is null
-             ${open === null ? "" : "and day <= ?"} order by id limit 1`,
+             ${open === null ? "" : "and day <= ?"} order by id ${open === null ? "limit 1" : ""}`,
           open === null ? [] : [open]
         )
-      ).rows[0] as Row | undefined
-      if (!next) return applied
-      let status = "applied"
-      let reason: string | null = null
-      try {
-        reason = await this.applyEvent(engine, trx, next, program.scale)
-      } catch (e) {
-        if (!(e instanceof RulesError)) throw e
-        status = e.code === "duplicate" ? "applied" : "rejected"
-        reason = e.message
-        if (status === "rejected") this.logger_.warn(`medusa-rewards: ${next.key} rejected: ${e.message}`)
+      ).rows as Row[]
+      for (const next of due) {
+        let status = "applied"
+        let reason: string | null = null
+        try {
+          reason = await this.applyEvent(engine, trx, next, locked.scale)
+        } catch (e) {
+          if (!(e instanceof RulesError)) throw e
+          status = e.code === "duplicate" ? "applied" : "rejected"
+          reason = e.message
+          if (status === "rejected") this.logger_.warn(`medusa-rewards: ${next.key} rejected: ${e.message}`)
+        }
+        const [updated] = (
+          await trx.raw(
+            `update rewards_event set status = ?, reason = ?, applied_at = now(), updated_at = now() where id = ? returning *`,
+            [status, reason, next.id]
+          )
+        ).rows as Row[]
+        done.set(Number(next.id), updated)
       }
-      await trx.raw(`update rewards_event set status = ?, reason = ?, applied_at = now(), updated_at = now() where id = ?`, [
-        status,
-        reason,
-        next.id,
-      ])
-      applied++
+      if (open !== null || due.length === 0) return done
     }
   }
 
@@ -345,8 +415,9 @@ export default class RewardsModuleService extends MedusaService({
         return note
       }
       case "order": {
-        const member = (await trx.raw(`select 1 from rewards_member where customer_id = ? and deleted_at is null`, [p.customerId]))
-          .rows[0]
+        // read through the engine's store: the award then finds the buyer, its referrer and their
+        // balances already read
+        const member = await engine.store.transaction((tx) => tx.getMember(p.customerId))
         // a buyer who never joined (a guest, or a customer from before the program) joins now
         if (!member) await engine.join({ memberId: p.customerId, referrerId: null, day })
         await engine.placeOrder({ orderId: p.orderId, memberId: p.customerId, amount: new Dec(p.amount), day })
@@ -401,7 +472,7 @@ export default class RewardsModuleService extends MedusaService({
         const program = await lockProgram(trx)
         const open = openDayOf(program)
         const day = open !== null && open < today ? open : today
-        const engine = this.engine(versions, trx)
+        const engine = this.engine(versions, trx, program)
         let result: T
         try {
           result = await fn(engine, day)
@@ -556,8 +627,7 @@ export default class RewardsModuleService extends MedusaService({
           }
           closed.push(open)
           await knex.transaction(async (trx) => {
-            await lockProgram(trx)
-            await this.applyQueued(trx, versions)
+            await this.applyQueued(trx, versions, await lockProgram(trx))
           })
         }
       } finally {
@@ -903,27 +973,14 @@ export default class RewardsModuleService extends MedusaService({
 
 // ---- helpers ----
 
-interface ProgramRow {
-  scale: number
-  firstDay: string | null
-  lastClosedDay: string | null
-  growthPrice: Dec
-}
+const readProgram = (db: Knex | Knex.Transaction) => readProgramState(db)
 
-const PROGRAM_COLUMNS = "scale, first_day, last_closed_day, growth_price::text as growth_price"
-
-async function readProgram(db: Knex | Knex.Transaction, forUpdate = false): Promise<ProgramRow> {
-  // for update: the day close's gate first (a writer waits while a day closes), then the row
-  const [p] = forUpdate
-    ? lastRows(await db.raw(lockingProgram(PROGRAM_COLUMNS)))
-    : ((await db.raw(`select ${PROGRAM_COLUMNS} from rewards_program where deleted_at is null`)).rows as Row[])
-  if (!p) throw new Error("the rewards program has not been started")
-  return { scale: p.scale, firstDay: p.first_day, lastClosedDay: p.last_closed_day, growthPrice: new Dec(p.growth_price) }
-}
-
-/** Takes the program lock: every writer of the rewards tables takes it first. */
-function lockProgram(trx: Knex.Transaction): Promise<ProgramRow> {
-  return readProgram(trx, true)
+/**
+ * Takes the program lock: every writer of the rewards tables takes it first (after the day
+ * close's gate: a writer waits while a day closes, readProgramState).
+ */
+function lockProgram(trx: Knex.Transaction) {
+  return readProgramState(trx, true)
 }
 
 /** The transfers a batch wrote, as decimals (weight in whole units). */

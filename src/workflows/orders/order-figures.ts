@@ -1,14 +1,11 @@
 import { MathBN } from "@medusajs/framework/utils"
 
-/** Fields of an order that RULES.md §1.2 and §1.5 read. */
+/** The order's own columns and totals that RULES.md §1.2 reads (the Order Module computes the totals). */
+export const ORDER_TOTAL_FIELDS = ["id", "status", "customer_id", "currency_code", "total", "item_total", "item_tax_total"] as const
+
+/** Fields of an order that RULES.md §1.2 and §1.5 read, through Query (payments included). */
 export const ORDER_FIGURE_FIELDS = [
-  "id",
-  "status",
-  "customer_id",
-  "currency_code",
-  "total",
-  "item_total",
-  "item_tax_total",
+  ...ORDER_TOTAL_FIELDS,
   "credit_lines.amount",
   "credit_lines.reference",
   "credit_lines.metadata",
@@ -53,10 +50,11 @@ export interface OrderFiguresInput {
 }
 
 /**
- * Reads an order (as Query returns it with {@link ORDER_FIGURE_FIELDS}) into the figures of
- * RULES.md §1.2 and the share of it undone so far (§1.5): the larger of the refunded share of
- * what was paid and the returned share of the items, 1 for a canceled order. Refund credit
- * lines Medusa adds for a partial refund are not credit payments.
+ * Reads an order (as Query returns it with {@link ORDER_FIGURE_FIELDS}, or the Order Module
+ * with its items and credit lines) into the figures of RULES.md §1.2 and the share of it undone
+ * so far (§1.5): the larger of the refunded share of what was paid (0 when the payments were
+ * not read) and the returned share of the items, 1 for a canceled order. Refund credit lines
+ * Medusa adds for a partial refund are not credit payments.
  */
 export function orderFigures(order: Row): OrderFiguresInput {
   const lines = (order.credit_lines ?? []) as Row[]
