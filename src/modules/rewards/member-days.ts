@@ -687,6 +687,7 @@ export class DayCloseState {
          values (?, ?, ?, ?, ?, ?, ?, ?)`,
         [gen, day, range.lo, range.hi + 1, range.first, range.last, this.passScale, range.n]
       )
+      await trx.raw(`create or replace view rewards_member_state as select * from ${table}`)
       await trx.raw(`update rewards_program set snapshot_gen = ?, updated_at = now() where deleted_at is null`, [gen])
       await trx.raw(`truncate rewards_member_balance`)
     } else {

@@ -31,7 +31,9 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations"
  *   were written in: a row with `gen` ≥ the current generation is newer than the snapshot.
  *
  * Readers use the views: `rewards_ledger` (every transfer: operations' rows and the postings as
- * transfers), `rewards_member_now` (a member with its current balances and team figures),
+ * transfers), `rewards_member_state` (the current snapshot's partition: a close's publish points the
+ * view at its own, so reading what members hold now never plans over every day's partition),
+ * `rewards_member_now` (a member with its current balances and team figures),
  * `rewards_balance_now` (account, asset, amount of every non-zero balance), `rewards_tranche_now`.
  *
  * Existing data: member balances move to `rewards_member_balance` (with no snapshot yet they are
@@ -106,6 +108,10 @@ export class Migration20261203070000 extends Migration {
        end $$;`
     )
 
+    // the current snapshot's partition under a fixed name (a close's publish points it at its own):
+    // what a member holds now is read there, not through every day's partition
+    this.addSql(`create or replace view "rewards_member_state" as select * from "rewards_member_day" where false;`)
+
     // every transfer: the operations' rows, then each posting slot with an amount as a transfer
     this.addSql(
       `create or replace view "rewards_ledger" as
@@ -148,14 +154,11 @@ export class Migration20261203070000 extends Migration {
               coalesce(coalesce(rewards_state_int8(d.state, 8)::numeric, d.wide[18]), 0) + coalesce(j.debt_credit, 0) as debt_credit,
               coalesce(coalesce(rewards_state_int8(d.state, 9)::numeric, d.wide[19]), 0) + coalesce(j.debt_points, 0) as debt_points
          from rewards_member m
-         left join lateral (
-           select x.*, sn.amount_scale as scale
-             from rewards_member_day x
-             join rewards_snapshot sn on sn.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null)
-            where x.seq = m.seq
-              and x.batch_id >= (select s2.batch_from from rewards_snapshot s2
-                                   where s2.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null))
-         ) d on true
+         left join (
+           select x.*, (select sn.amount_scale from rewards_snapshot sn
+                         where sn.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null)) as scale
+             from rewards_member_state x
+         ) d on d.seq = m.seq
          left join lateral (
            select sum(amount) filter (where asset = 'GROWTH') as growth, sum(amount) filter (where asset = 'CREDIT') as credit,
                   sum(amount) filter (where asset = 'EXIT_CAP') as exit_cap, sum(amount) filter (where asset = 'QUOTA') as quota,
@@ -191,13 +194,7 @@ export class Migration20261203070000 extends Migration {
               t.created_at, t.updated_at
          from rewards_tranche t
          join rewards_member m on m.customer_id = t.member_id and m.deleted_at is null
-         left join lateral (
-           select x.state, x.wide
-             from rewards_member_day x
-            where x.seq = m.seq
-              and x.batch_id >= (select s2.batch_from from rewards_snapshot s2
-                                   where s2.gen = (select p.snapshot_gen from rewards_program p where p.deleted_at is null))
-         ) d on true
+         left join rewards_member_state d on d.seq = m.seq
         where t.deleted_at is null;`
     )
   }
@@ -207,6 +204,7 @@ export class Migration20261203070000 extends Migration {
     this.addSql(`drop view if exists "rewards_balance_now";`)
     this.addSql(`drop view if exists "rewards_member_now";`)
     this.addSql(`drop view if exists "rewards_ledger";`)
+    this.addSql(`drop view if exists "rewards_member_state";`)
     this.addSql(`drop function if exists "rewards_state_tranche"(bytea, numeric[], integer);`)
     this.addSql(`drop function if exists "rewards_state_int8"(bytea, integer);`)
     this.addSql(`drop table if exists "rewards_member_day" cascade;`)
