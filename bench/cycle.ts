@@ -84,9 +84,19 @@ async function seed(url: string, members: number): Promise<void> {
   const pg = new PostgresRewardsStore(db)
   const mem = store as MemoryStore
   const all = mem.allMembers()
-  for (let i = 0; i < all.length; i += EXPORT_CHUNK) {
-    await pg.transaction((tx) => tx.commit({ members: all.slice(i, i + EXPORT_CHUNK) }))
-  }
+  // members by COPY with referral codes derived from their seq (as bench/lib/orders-seed.ts does):
+  // random 8-character codes collide in a million about every other time
+  const raw = (v: string) => `{"value": "${v}", "precision": 20}`
+  await copyRows(
+    db,
+    `copy rewards_member (id, customer_id, seq, referrer_id, referral_code, depth, joined_day, net_spend, purchase_weight,
+                          referral_weight, admin_weight, level, has_orders, raw_net_spend, raw_purchase_weight,
+                          raw_referral_weight, raw_admin_weight) from stdin`,
+    all.map((m) => {
+      const numbers = [m.netSpend.toFixed(), m.purchaseWeight.toString(), m.referralWeight.toString(), m.adminWeight.toString()]
+      return `rwmem_${m.seq}\t${m.id}\t${m.seq}\t${m.referrerId ?? "\\N"}\t${referralCodeOf(m.seq)}\t${m.depth}\t${m.joinedDay}\t${numbers.join("\t")}\t${m.level ?? "\\N"}\t${m.hasOrders ? "t" : "f"}\t${numbers.map(raw).join("\t")}\n`
+    })
+  )
   const tranches = [...mem.allTranches()]
   for (let i = 0; i < tranches.length; i += EXPORT_CHUNK) {
     await pg.transaction((tx) => tx.commit({ tranches: tranches.slice(i, i + EXPORT_CHUNK) }))
@@ -130,6 +140,16 @@ async function seed(url: string, members: number): Promise<void> {
     const [report] = await mem.getDayReports()
     writeFileSync(process.env.BENCH_VERIFY, JSON.stringify({ balances, report: encodeReport(report) }))
   }
+}
+
+const CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+/** Member seq's referral code: seq × 2654435761 mod 2^40 (a bijection) in 8 characters of 5 bits. */
+function referralCodeOf(seq: number): string {
+  const x = (BigInt(seq) * 2654435761n) % (1n << 40n)
+  let code = ""
+  for (let i = 7; i >= 0; i--) code += CODE_ALPHABET[Number((x >> BigInt(5 * i)) & 31n)]
+  return code
 }
 
 /** Lines joined into ~64 KiB chunks: a stream write per line would time the stream, not COPY. */
