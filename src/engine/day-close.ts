@@ -13,7 +13,8 @@ import { openDayOf } from "./days"
 import type { RewardsEngine } from "./engine"
 import { awardOrder } from "./orders"
 import { ReleasePass } from "./team"
-import type { DayReport, DayRun } from "./store"
+import type { CycleConfig } from "./config"
+import type { CycleAggregates, DayReport, DayRun } from "./store"
 
 /** Members per batch by default: the unit of commit and of idempotency of a day close. */
 export const DAY_BATCH_SIZE = 5_000
@@ -32,8 +33,32 @@ const {
 } = SLOT
 const SLOTS = DAY_SLOTS.length
 
-/** Balances the cycle aggregates read. */
+/** Balances the cycle aggregates read, the forced exits, both. */
 const CYCLE_COLUMNS = ["QUOTA", "WEIGHT"] as const
+const EXIT_COLUMNS = ["GROWTH", "EXIT_CAP"] as const
+const EXIT_AND_CYCLE_COLUMNS = ["GROWTH", "EXIT_CAP", "QUOTA", "WEIGHT"] as const
+
+/**
+ * RULES.md §3.2: the day's pools from its sales S, and what every payout divides by — the total
+ * weight of the active members (quota > 0) and the active members per tier — tallied member by
+ * member.
+ */
+async function cycleTally(store: RewardsEngine["store"], day: string, c: CycleConfig, scale: number) {
+  const sales = await store.transaction((tx) => tx.getDaySales(day))
+  const pools = dayPools(c, sales, scale)
+  const bounds = tierBounds(c)
+  let totalWeight = 0n
+  const tierCounts = new Array<number>(c.tiers.length).fill(0)
+  return {
+    add(quota: bigint, weight: bigint): void {
+      if (quota <= 0n) return // only active members (quota > 0)
+      totalWeight += weight
+      const k = tierOf(bounds, weight)
+      if (k >= 0) tierCounts[k] += 1
+    },
+    aggregates: (): CycleAggregates => ({ sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }),
+  }
+}
 
 export function emptyReport(day: string, tiers: number): DayReport {
   return {
@@ -113,12 +138,17 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       if (run.exitDue === null) {
         const price = priceUnits((await store.transaction((tx) => tx.getProgram())).growthPrice)
         const due: number[] = []
-        for await (const rows of store.streamBalances(["GROWTH", "EXIT_CAP"], engine.dayBatchSize)) {
+        // the same read gives the cycle's aggregates (step 3): an exit moves GROWTH, EXIT_CAP,
+        // CREDIT, DEBT_CREDIT and MONEY, never QUOTA or WEIGHT, so they are those after the exits
+        const cycle = cfg.schemes.cycle.enabled && run.cycle === null ? await cycleTally(store, day, cfg.schemes.cycle, cfg.scale) : null
+        for await (const rows of store.streamBalances(cycle ? EXIT_AND_CYCLE_COLUMNS : EXIT_COLUMNS, engine.dayBatchSize)) {
           for (const { ref, values } of rows) {
             if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(ref)
+            if (cycle) cycle.add(values[2], values[3])
           }
         }
         run.exitDue = await store.memberIdsOf(due)
+        if (cycle) run.cycle = cycle.aggregates()
         await store.transaction((tx) => tx.commit({ dayRun: run }))
       }
       // in chunks of members, one transaction each: the exits stay sequential (each one's price
@@ -157,25 +187,18 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
   // before the first payout so a resumed close pays the same
   if (run.step === "cycle") {
     const c = cfg.schemes.cycle
-    if (c.enabled && run.cycle === null) {
-      const bounds = tierBounds(c)
-      const sales = await store.transaction((tx) => tx.getDaySales(day))
-      const pools = dayPools(c, sales, cfg.scale)
-      let totalWeight = 0n
-      const tierCounts = new Array<number>(c.tiers.length).fill(0)
-      for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-        for (const { values } of rows) {
-          const [quota, weight] = values
-          if (quota <= 0n) continue // only active members (quota > 0)
-          totalWeight += weight
-          const k = tierOf(bounds, weight)
-          if (k >= 0) tierCounts[k] += 1
+    if (c.enabled) {
+      if (run.cycle === null) {
+        const cycle = await cycleTally(store, day, c, cfg.scale)
+        for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
+          for (const { values } of rows) cycle.add(values[0], values[1])
         }
+        run.cycle = cycle.aggregates()
       }
-      run.cycle = { sales, proRataPool: pools.proRata, tierPools: pools.tiers, totalWeight, tierCounts }
-      report.cycle.proRataPool = pools.proRata
-      report.cycle.tierPools = pools.tiers
-      const funded = pools.tiers.reduce((a, b) => a + b, pools.proRata)
+      const agg = run.cycle
+      report.cycle.proRataPool = agg.proRataPool
+      report.cycle.tierPools = agg.tierPools
+      const funded = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool)
       run.step = "release"
       await store.transaction((tx) =>
         tx.commit({
@@ -233,28 +256,35 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
               // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
               const settled = row.debtCredit < paid ? row.debtCredit : paid
               amounts[at + cycleQuota] = paid
-              amounts[at + cycleDebtSettle] = settled
-              amounts[at + cycleCredit] = paid - settled
+              slotTotals[cycleQuota] += paid
+              if (settled > 0n) {
+                amounts[at + cycleDebtSettle] = settled
+                slotTotals[cycleDebtSettle] += settled
+              }
+              const credit = paid - settled
+              if (credit > 0n) {
+                amounts[at + cycleCredit] = credit
+                slotTotals[cycleCredit] += credit
+              }
             }
           }
           if (pass) {
             const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
-            released.base += res.baseTotal
-            released.share += res.share
-            released.team += res.team
-            released.peer += res.peer
-            released.forfeited += res.forfeited
+            if (res.baseTotal !== 0n) released.base += res.baseTotal
+            if (res.share !== 0n) released.share += res.share
+            if (res.team !== 0n) released.team += res.team
+            if (res.peer !== 0n) released.peer += res.peer
+            if (res.forfeited !== 0n) released.forfeited += res.forfeited
             teamPerformance[i] = res.teamPerformance
             starLevel[i] = res.starLevel
             for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
-            releaseSlots(amounts, at, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+            releaseSlots(amounts, at, slotTotals, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
           } else {
             teamPerformance[i] = row.teamPerformance
             starLevel[i] = row.starLevel
             for (let t = 0; t < row.tranches.length; t++) trancheOut.push(0n)
           }
         }
-        for (let j = 0; j < amounts.length; j++) if (amounts[j] !== 0n) slotTotals[j % S] += amounts[j]
         await committing
         committing = store.transaction(async (tx) => {
           if (await tx.hasBatch(key)) return // staged before a crash
@@ -313,18 +343,38 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
 }
 
 /**
- * A member's day release as posting slots (DAY_SLOTS): locked points out (base, then
- * accelerations), released points in after settling points debt (RULES.md §1.7), and the
- * forfeited excess (§4.6).
+ * A member's day release as posting slots (DAY_SLOTS), added to the pass's slot totals: locked
+ * points out (base, then accelerations), released points in after settling points debt
+ * (RULES.md §1.7), and the forfeited excess (§4.6).
  */
-function releaseSlots(amounts: bigint[], at: number, base: bigint, acceleration: bigint, forfeited: bigint, debt: bigint): void {
-  amounts[at + releaseBase] = base
-  amounts[at + releaseAcceleration] = acceleration
+function releaseSlots(
+  amounts: bigint[],
+  at: number,
+  totals: bigint[],
+  base: bigint,
+  acceleration: bigint,
+  forfeited: bigint,
+  debt: bigint
+): void {
+  put(amounts, at, totals, releaseBase, base)
+  put(amounts, at, totals, releaseAcceleration, acceleration)
+  put(amounts, at, totals, releaseForfeit, forfeited)
+  if (debt === 0n) {
+    put(amounts, at, totals, releaseBasePoints, base)
+    put(amounts, at, totals, releaseAccelerationPoints, acceleration)
+    return
+  }
   const inflow = base + acceleration
   const settled = debt < inflow ? debt : inflow
-  amounts[at + releaseDebtSettle] = settled
+  put(amounts, at, totals, releaseDebtSettle, settled)
   const settledFromBase = settled < base ? settled : base
-  amounts[at + releaseBasePoints] = base - settledFromBase
-  amounts[at + releaseAccelerationPoints] = acceleration - (settled - settledFromBase)
-  amounts[at + releaseForfeit] = forfeited
+  put(amounts, at, totals, releaseBasePoints, base - settledFromBase)
+  put(amounts, at, totals, releaseAccelerationPoints, acceleration - (settled - settledFromBase))
+}
+
+/** One posting slot's amount (0: no transfer), counted in the pass's totals. */
+function put(amounts: bigint[], at: number, totals: bigint[], slot: number, amount: bigint): void {
+  if (amount === 0n) return
+  amounts[at + slot] = amount
+  totals[slot] += amount
 }

@@ -44,7 +44,10 @@ export interface PassResult {
   /** Accelerations actually released (capped by locked points after base). */
   accelerationTotal: bigint
   forfeited: bigint
-  /** Per tranche (input order): locked points at the start, and what leaves it today. */
+  /**
+   * Per tranche (input order): locked points at the start, and what leaves it today. Reused:
+   * entries past the member's tranches are stale.
+   */
   start: bigint[]
   out: bigint[]
 }
@@ -151,8 +154,11 @@ export class ReleasePass {
     // §4.2 base release, including on the day the tranche was created
     const start = res.start
     const out = res.out
-    start.length = tranches.length
-    out.length = tranches.length
+    // reused: only ever grown (entries past this member's tranches are stale, never read)
+    if (start.length < tranches.length) {
+      start.length = tranches.length
+      out.length = tranches.length
+    }
     let baseTotal = 0n
     for (let i = 0; i < tranches.length; i++) {
       const t = tranches[i]
@@ -199,9 +205,9 @@ export class ReleasePass {
 
     // §4.6: per kind summed exactly, rounded down once, capped by locked points after base,
     // released from the oldest tranche first
-    const share = shareOwed / this.unit
-    const team = teamOwed / this.unit
-    const peer = peerOwed / this.unit
+    const share = shareOwed === 0n ? 0n : shareOwed / this.unit
+    const team = teamOwed === 0n ? 0n : teamOwed / this.unit
+    const peer = peerOwed === 0n ? 0n : peerOwed / this.unit
     const owed = share + team + peer
     let left = owed
     for (let i = 0; i < tranches.length && left > 0n; i++) {
@@ -212,9 +218,10 @@ export class ReleasePass {
     }
 
     if (up) {
-      up.performance += netSpend + performance
+      const handed = performance === 0n ? netSpend : netSpend + performance
+      if (handed !== 0n) up.performance += handed
       if (this.shareDepth > 0) {
-        up.share[1] += baseTotal
+        if (baseTotal !== 0n) up.share[1] += baseTotal
         if (carry) for (let g = 1; g < this.shareDepth; g++) up.share[g + 1] += carry.share[g]
       }
       if (this.teamOn && baseTotal > 0n) this.handUp(up, 0, false, 0, baseTotal)

@@ -6,7 +6,7 @@
  */
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { from as copyFrom, to as copyTo } from "pg-copy-streams"
+import { from as copyFrom } from "pg-copy-streams"
 
 /** A pg client: what knex's `acquireConnection` hands out (for a transaction: its connection). */
 export interface PgClient {
@@ -199,66 +199,190 @@ export async function copyIn(client: PgClient, sql: string, chunks: Iterable<Buf
 }
 
 /**
- * One row of a binary COPY out: field k is `buf[start[k] … start[k] + length[k])`, length −1 for
- * null. Valid only during the callback.
+ * One row of a binary COPY out: field k is bytes `start[k] … start[k] + length[k]` of `view`
+ * (a DataView over the whole ArrayBuffer the row arrived in; length −1 for null). Valid only
+ * during the callback, except that the ArrayBuffer itself is never reused: a reader may keep it
+ * (and `view`) to read the row's bytes later.
  */
 export interface BinaryRow {
-  buf: Buffer
   view: DataView
   fields: number
   start: Int32Array
   length: Int32Array
 }
 
-/** Runs `COPY (…) TO STDOUT (FORMAT binary)` and hands every row to `onRow`, as it arrives. */
-export async function copyOut(client: PgClient, sql: string, onRow: (row: BinaryRow) => void): Promise<void> {
-  const stream = client.query(copyTo(sql)) as AsyncIterable<Buffer>
-  let pending: Buffer | null = null
-  let headerDone = false
-  const row: BinaryRow = { buf: Buffer.alloc(0), view: new DataView(new ArrayBuffer(0)), fields: 0, start: new Int32Array(64), length: new Int32Array(64) }
-  for await (const chunk of stream) {
-    const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.length)
-    let at = 0
-    if (!headerDone) {
-      if (buf.length < 19) {
-        pending = buf
-        continue
+const MSG = { CopyData: 0x64, CopyOutResponse: 0x48 } as const
+
+/**
+ * Runs `COPY (…) TO STDOUT (FORMAT binary)` and hands every row to `onRow` as it arrives. Reads
+ * the protocol from the connection's socket itself (as pg-copy-streams does) but parses each row
+ * where it lies in the chunk the socket delivered: no row is copied, except the few that arrive
+ * split over two chunks.
+ */
+export function copyOut(client: PgClient, sql: string, onRow: (row: BinaryRow) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.query(new CopyOutRows(sql, onRow, resolve, reject))
+  })
+}
+
+/** A pg "submittable": pg hands it the connection, it takes the socket until the copy ends. */
+class CopyOutRows {
+  private connection: any = null
+  private pgOnData: ((chunk: Buffer) => void) | null = null
+  private readonly onData = (chunk: Buffer) => this.take(chunk)
+  /** The start of a message that the last chunk cut off. */
+  private cut: Buffer | null = null
+  /** The start of a row that the last CopyData message cut off (the row stream's bytes). */
+  private carry: Buffer | null = null
+  private headerLeft = -1
+  private error: Error | null = null
+  private readonly row: BinaryRow = { view: new DataView(new ArrayBuffer(0)), fields: 0, start: new Int32Array(64), length: new Int32Array(64) }
+  private lastBuffer: ArrayBufferLike | null = null
+
+  constructor(
+    readonly text: string,
+    private readonly onRow: (row: BinaryRow) => void,
+    private readonly resolve: () => void,
+    private readonly reject: (e: Error) => void
+  ) {}
+
+  submit(connection: any): void {
+    this.connection = connection
+    const stream = connection.stream
+    const listeners = stream.listeners("data")
+    if (listeners.length !== 1) throw new Error("internal: unexpected data listeners on the PostgreSQL connection")
+    this.pgOnData = listeners[0]
+    stream.removeListener("data", this.pgOnData)
+    stream.on("data", this.onData)
+    connection.query(this.text)
+  }
+
+  /** pg's timeout mechanism may set this; nothing to do. */
+  callback(): void {}
+
+  /** Socket bytes while the copy runs: messages, CopyData ones parsed in place. */
+  private take(chunk: Buffer): void {
+    let buf = chunk
+    if (this.cut) {
+      // complete the cut message with just what it needs from this chunk
+      const have = this.cut.length
+      const need = have >= 5 ? this.cut.readUInt32BE(1) + 1 - have : 5 - have
+      if (need > chunk.length) {
+        this.cut = Buffer.concat([this.cut, chunk])
+        return
       }
-      at = 19 + view.getInt32(15)
-      headerDone = true
+      const whole = Buffer.concat([this.cut, chunk.subarray(0, need)])
+      this.cut = null
+      if (have < 5) {
+        // only its header was cut: now that the length is known, take again
+        return this.take(Buffer.concat([whole, chunk.subarray(need)]))
+      }
+      if (!this.message(whole, 0, whole.length)) return this.detach(chunk.subarray(need))
+      buf = chunk.subarray(need)
     }
-    row.buf = buf
-    row.view = view
-    for (;;) {
-      if (at + 2 > buf.length) break
-      const fields = view.getInt16(at)
-      if (fields === -1) {
-        at = buf.length
-        break
+    let at = 0
+    while (at < buf.length) {
+      if (buf.length - at < 5) break
+      const end = at + 1 + buf.readUInt32BE(at + 1)
+      if (end > buf.length) break
+      if (!this.message(buf, at, end)) return this.detach(buf.subarray(at))
+      at = end
+    }
+    this.cut = at < buf.length ? Buffer.from(buf.subarray(at)) : null
+  }
+
+  /** One message at buf[at … end): false when it ends the copy (pg reads it and what follows). */
+  private message(buf: Buffer, at: number, end: number): boolean {
+    const code = buf[at]
+    if (code === MSG.CopyData) {
+      this.rows(buf, at + 5, end)
+      return true
+    }
+    // CopyOutResponse opens the copy; notices may come in between; anything else ends it
+    return code === MSG.CopyOutResponse || code === 0x4e || code === 0x53 || code === 0x41
+  }
+
+  /** Row bytes buf[from … to): whole rows go to onRow where they lie. */
+  private rows(buf: Buffer, from: number, to: number): void {
+    if (this.error) return
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, buf.subarray(from, to)])
+      from = 0
+      to = buf.length
+      this.carry = null
+    }
+    const ab = buf.buffer
+    const base = buf.byteOffset
+    if (ab !== this.lastBuffer) {
+      this.row.view = new DataView(ab)
+      this.lastBuffer = ab
+    }
+    const v = this.row.view
+    let at = base + from
+    const stop = base + to
+    if (this.headerLeft < 0) {
+      // signature, flags, header extension
+      if (stop - at < 19 || stop - at < 19 + v.getInt32(at + 15)) {
+        this.carry = Buffer.from(buf.subarray(from, to))
+        return
       }
+      at += 19 + v.getInt32(at + 15)
+      this.headerLeft = 0
+    }
+    const row = this.row
+    while (at + 2 <= stop) {
+      const fields = v.getInt16(at)
+      if (fields === -1) return
       let p = at + 2
       let complete = true
       for (let k = 0; k < fields; k++) {
-        if (p + 4 > buf.length) {
+        if (p + 4 > stop) {
           complete = false
           break
         }
-        const len = view.getInt32(p)
+        const len = v.getInt32(p)
         row.start[k] = p + 4
         row.length[k] = len
         p += 4 + (len > 0 ? len : 0)
-        if (p > buf.length) {
+        if (p > stop) {
           complete = false
           break
         }
       }
       if (!complete) break
       row.fields = fields
-      onRow(row)
+      try {
+        this.onRow(row)
+      } catch (e) {
+        this.error = e as Error
+        return
+      }
       at = p
     }
-    pending = at < buf.length ? buf.subarray(at) : null
+    if (at < stop) this.carry = Buffer.from(buf.subarray(at - base, to))
+  }
+
+  /** The copy is over: the socket goes back to pg with the bytes it has not read. */
+  private detach(rest: Buffer): void {
+    const stream = this.connection.stream
+    stream.removeListener("data", this.onData)
+    stream.on("data", this.pgOnData!)
+    if (rest.length > 0) this.pgOnData!(rest)
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    if (this.error) this.reject(this.error)
+    else this.resolve()
+  }
+
+  handleError(e: Error): void {
+    if (this.connection && this.pgOnData && this.connection.stream.listeners("data").includes(this.onData)) {
+      this.connection.stream.removeListener("data", this.onData)
+      this.connection.stream.on("data", this.pgOnData)
+    }
+    this.reject(e)
   }
 }
 

@@ -136,11 +136,10 @@ const SLOT_AT = DAY_SLOTS.map((s) => 8 * (ASSET_INDEX.get(s.asset) ?? 0))
 const SLOT_ASSET = DAY_SLOTS.map((s) => ASSET_INDEX.get(s.asset) ?? -1)
 const SLOT_SIGN = DAY_SLOTS.map((s) => (s.debit === MEMBER ? -1 : s.credit === MEMBER ? 1 : 0))
 const [QUOTA, WEIGHT, DEBT_CREDIT, DEBT_POINTS] = (["QUOTA", "WEIGHT", "DEBT_CREDIT", "DEBT_POINTS"] as const).map((a) => ASSET_INDEX.get(a)!)
-const ARENA_CHUNK = 1 << 23
 
 /**
  * The member state a day close reads: the current snapshot, as the bytes of each member's `state`
- * (an arena of 8 MiB chunks) and columns indexed by member seq. Loaded once per close (per
+ * (left in the buffers the rows arrived in) and columns indexed by member seq. Loaded once per close (per
  * snapshot generation); never changed while the close runs. A staged row copies the member's bytes
  * and writes only what the day changed.
  */
@@ -153,9 +152,10 @@ export class DayCloseState {
   stChunk: Int32Array = new Int32Array(0)
   stAt: Int32Array = new Int32Array(0)
   stLen: Int32Array = new Int32Array(0)
+  /** The buffers the snapshot's rows arrived in (as Buffers and DataViews over all of each). */
   private readonly arena: Buffer[] = []
   private readonly views: DataView[] = []
-  private arenaAt = ARENA_CHUNK
+  private lastView: DataView | null = null
   /** Snapshot rows whose amounts did not fit int8, exact (units of the snapshot's scale). */
   private readonly wide = new Map<number, Exact>()
   private overlay: Overlay | null = null
@@ -222,17 +222,15 @@ export class DayCloseState {
         this.star[seq] = v.getInt16(r.start[3])
         const len = r.length[4]
         if (len >= 0) {
-          if (this.arenaAt + len > ARENA_CHUNK) {
-            const chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, len))
-            this.arena.push(chunk)
-            this.views.push(new DataView(chunk.buffer, chunk.byteOffset, chunk.length))
-            this.arenaAt = 0
+          // the row's bytes stay where the socket delivered them: keep that buffer, note where
+          if (v !== this.lastView) {
+            this.views.push(v)
+            this.arena.push(Buffer.from(v.buffer))
+            this.lastView = v
           }
-          r.buf.copy(this.arena[this.arena.length - 1], this.arenaAt, r.start[4], r.start[4] + len)
-          this.stChunk[seq] = this.arena.length - 1
-          this.stAt[seq] = this.arenaAt
+          this.stChunk[seq] = this.views.length - 1
+          this.stAt[seq] = r.start[4]
           this.stLen[seq] = len
-          this.arenaAt += len
         } else {
           wide.length = 0
           numericArrayAt(r, 5, wide)
@@ -559,25 +557,30 @@ export class DayCloseState {
         trOut += tranches
         continue
       }
-      for (let k = 0; k < S; k++) out.int8(b.amounts[at + k])
+      for (let k = 0; k < S; k++) {
+        const amount = b.amounts[at + k]
+        if (amount === 0n) out.null() // no transfer
+        else out.int8(amount)
+      }
       if (s.referrer[i] < 0) out.null()
       else out.int4(s.referrer[i])
       out.int4(s.depth[i])
       out.int2(b.starLevel[i])
-      // the state: the snapshot's bytes, with what the day changed written over them
+      // the state: the snapshot's bytes, with what the day changed written over them (as safe
+      // integers: patchable checked every value stays below 2^53)
       const p = out.bytesFrom(this.arena[s.chunk[i]], s.at[i], s.len[i])
       const v = out.data
       for (let k = 0; k < S; k++) {
         const amount = b.amounts[at + k]
         if (amount === 0n || SLOT_SIGN[k] === 0) continue
         const q = p + SLOT_AT[k]
-        v.setBigInt64(q, SLOT_SIGN[k] > 0 ? v.getBigInt64(q) + amount : v.getBigInt64(q) - amount)
+        setNumber(v, q, getNumber(v, q) + SLOT_SIGN[k] * Number(amount))
       }
       v.setBigInt64(p + STATE_NET, row.netSpend)
       v.setBigInt64(p + STATE_TEAM, b.teamPerformance[i])
       for (let t = 0, q = p + STATE_TRANCHES + 4; t < tranches; t++, q += TRANCHE_BYTES) {
         const left = b.trancheOut[trOut + t]
-        if (left !== 0n) v.setBigInt64(q, v.getBigInt64(q) - left)
+        if (left !== 0n) setNumber(v, q, getNumber(v, q) - Number(left))
       }
       trOut += tranches
       out.null()
@@ -593,9 +596,9 @@ export class DayCloseState {
   }
 
   /**
-   * Whether row i's new state surely fits int8 (else it is written exact): every amount that moves
-   * a balance and every balance it moves below 2^61 (at most two slots move one asset), net spend
-   * and team performance within int8.
+   * Whether row i's new state can be written over the snapshot's bytes in safe integers: every
+   * amount that moves a balance or a tranche, and every balance or tranche it moves, below 2^52
+   * (so every result stays a safe integer), net spend and team performance within int8.
    */
   private patchable(b: MemberDayBatch, i: number, s: BatchState, trOut: number): boolean {
     const row = b.rows[i]
@@ -607,11 +610,12 @@ export class DayCloseState {
       const amount = b.amounts[at + k]
       if (amount === 0n) continue
       if (amount >= LIMIT) return false
-      if (SLOT_SIGN[k] === 0) continue
-      const old = v.getBigInt64(base + SLOT_AT[k])
-      if (old >= LIMIT || old <= -LIMIT) return false
+      if (SLOT_SIGN[k] !== 0 && !small(v, base + SLOT_AT[k])) return false
     }
-    for (let t = 0; t < row.tranches.length; t++) if (b.trancheOut[trOut + t] >= LIMIT) return false
+    for (let t = 0; t < row.tranches.length; t++) {
+      const left = b.trancheOut[trOut + t]
+      if (left !== 0n && (left >= LIMIT || !small(v, base + STATE_TRANCHES + TRANCHE_BYTES * t + 4))) return false
+    }
     return true
   }
 
@@ -630,8 +634,10 @@ export class DayCloseState {
     const team = b.teamPerformance[i]
     const amounts = b.amounts.slice(at, at + S)
     const fits = [...amounts, ...bal, net, team, ...rem, ...e.trBase].every(fitsInt8)
-    if (fits) for (const amount of amounts) out.int8(amount)
-    else for (let k = 0; k < S; k++) out.null()
+    for (const amount of amounts) {
+      if (fits && amount !== 0n) out.int8(amount)
+      else out.null() // no transfer, or in `wide`
+    }
     if (s.referrer[i] < 0) out.null()
     else out.int4(s.referrer[i])
     out.int4(s.depth[i])
@@ -722,7 +728,24 @@ export class DayCloseState {
   }
 }
 
-const LIMIT = 1n << 61n
+const LIMIT = 1n << 52n
+
+/** The int8 at byte `at` as a number (exact when its magnitude is below 2^53). */
+function getNumber(v: DataView, at: number): number {
+  return v.getInt32(at) * 4294967296 + v.getUint32(at + 4)
+}
+
+/** Whether the int8 at byte `at` is within ±2^52. */
+function small(v: DataView, at: number): boolean {
+  const hi = v.getInt32(at)
+  return hi >= -0x100000 && hi < 0x100000
+}
+
+/** A safe integer as a big-endian int8. */
+function setNumber(v: DataView, at: number, x: number): void {
+  v.setInt32(at, Math.floor(x / 4294967296))
+  v.setUint32(at + 4, x >>> 0)
+}
 const MAX8 = INT64_MAX
 const MIN8 = INT64_MIN
 
@@ -731,7 +754,7 @@ function fitsInt8(v: bigint): boolean {
 }
 
 function text(r: BinaryRow, k: number): string {
-  return r.buf.toString("utf8", r.start[k], r.start[k] + r.length[k])
+  return Buffer.from(r.view.buffer, r.start[k], r.length[k]).toString("utf8")
 }
 
 /**

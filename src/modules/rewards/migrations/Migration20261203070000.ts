@@ -11,7 +11,8 @@ import { Migration } from "@medusajs/framework/mikro-orm/migrations"
  *
  * - the member's postings of the day: `p0`…`p8` are the amounts of the engine's DAY_SLOTS, each
  *   one transfer of `rewards_posting_slot` (asset, debit, credit, reason; `member` = the member's
- *   account) in ledger batch `batch_id`, transfer ids `id0 + slot`. Append-only, never updated;
+ *   account) in ledger batch `batch_id`, transfer ids `id0 + slot`; null: no transfer.
+ *   Append-only, never updated;
  * - the member's state after the close (its snapshot), as the close reads it back: referrer,
  *   depth and star level as columns; the amounts in `state`, big-endian int8s: the ten member
  *   balances (MEMBER_ASSETS order), net spend and team performance (units of the snapshot's amount
