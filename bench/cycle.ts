@@ -189,7 +189,6 @@ async function close(url: string, members: number): Promise<void> {
   await new RewardsEngine(new PostgresRewardsStore(db), versions).closeDay(BENCH_DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const closeCpu = await cpu()
-  if (process.env.REWARDS_TRACE) process.stderr.write(`node CPU ms by part: ${JSON.stringify(require("../src/modules/rewards/member-days").CPU)}\n`)
   if (profile) await profile(process.env.BENCH_PROFILE!)
   const peakRss = peakSinceReset()
   const transfers = (await count("rewards_ledger")) - before.transfers

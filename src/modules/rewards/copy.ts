@@ -17,25 +17,42 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1")
 const OID = { int4: 23, int8: 20, numeric: 1700 } as const
 const CHUNK = 1 << 20
 
-/** Binary COPY rows, written into 1 MiB chunks. */
+/**
+ * Binary COPY rows, written into 1 MiB chunks. `pool`: chunks to write into before allocating
+ * new ones (a caller that sends one set of rows at a time reuses them); new ones join it.
+ */
 export class BinaryRows {
   readonly chunks: Buffer[] = []
-  private buf = Buffer.allocUnsafe(CHUNK)
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length)
+  private buf: Buffer
+  private view: DataView
   private at = 0
+  private used = 0
   rows = 0
 
-  constructor() {
+  constructor(private readonly pool: Buffer[] = []) {
+    this.buf = this.next(CHUNK)
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length)
     SIGNATURE.copy(this.buf, 0)
     this.view.setInt32(11, 0)
     this.view.setInt32(15, 0)
     this.at = 19
   }
 
+  private next(bytes: number): Buffer {
+    while (this.used < this.pool.length) {
+      const b = this.pool[this.used++]
+      if (b.length >= bytes) return b
+    }
+    const b = Buffer.allocUnsafe(Math.max(CHUNK, bytes))
+    this.pool.push(b)
+    this.used = this.pool.length
+    return b
+  }
+
   private room(bytes: number): void {
     if (this.at + bytes <= this.buf.length) return
     this.chunks.push(this.buf.subarray(0, this.at))
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, bytes))
+    this.buf = this.next(bytes)
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length)
     this.at = 0
   }

@@ -30,12 +30,6 @@ import {
 } from "./copy"
 
 type Db = Knex | Knex.Transaction
-// TEMP trace
-const TRACE = process.env.REWARDS_TRACE ? (label: string, t0: bigint) => process.stderr.write(`${label} ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms @${(Number(process.hrtime.bigint()) / 1e6 % 1e6).toFixed(0)}\n`) : null
-const now = () => process.hrtime.bigint()
-export const CPU: Record<string, number> = {}
-const cpuStart = () => process.cpuUsage()
-const cpuAdd = (k: string, c: NodeJS.CpuUsage) => { const u = process.cpuUsage(c); CPU[k] = (CPU[k] ?? 0) + (u.user + u.system) / 1e3 }
 type Row = Record<string, any>
 
 const S = DAY_SLOTS.length
@@ -161,6 +155,8 @@ export class DayCloseState {
   private overlay: Overlay | null = null
   /** The batches handed to the engine, for staging them. */
   private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
+  /** COPY buffers, reused from batch to batch (one batch is staged at a time). */
+  private readonly chunks: Buffer[] = []
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
   private passScale: number
   private factor = 1n
@@ -182,11 +178,7 @@ export class DayCloseState {
     )
     const state = new DayCloseState(p.gen, p.amount_scale ?? 0)
     state.grow(p.member_seq + 1)
-    const t0 = now()
-    const c0 = cpuStart()
     if (p.gen > 0) await state.readSnapshot(db)
-    cpuAdd("load", c0)
-    TRACE?.("load snapshot", t0)
     return state
   }
 
@@ -394,11 +386,6 @@ export class DayCloseState {
 
   /** Every member's balances of `assets`, in seq order (RewardsStore.streamBalances). */
   *balanceRows(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceRow[]> {
-    const c0 = cpuStart()
-    try { yield* this.balanceRowsNow(assets, batchSize) } finally { cpuAdd("balanceRows(+consumer)", c0) }
-  }
-
-  *balanceRowsNow(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceRow[]> {
     const cells = assets.map((a) => ASSET_INDEX.get(a)!)
     let batch: BalanceRow[] = []
     for (let seq = 1; seq <= this.o.maxSeq; seq++) {
@@ -442,11 +429,6 @@ export class DayCloseState {
 
   /** The rows of members `seqs`, and what staging them needs. */
   private batch(seqs: Int32Array): MemberDayRow[] {
-    const c0 = cpuStart()
-    try { return this.batchNow(seqs) } finally { cpuAdd("rows", c0) }
-  }
-
-  private batchNow(seqs: Int32Array): MemberDayRow[] {
     const n = seqs.length
     const o = this.o
     const s: BatchState = {
@@ -516,11 +498,6 @@ export class DayCloseState {
    * partition (its postings and its state after the day), staged in the partition's own table.
    */
   async stage(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
-    const t0 = now()
-    try { await this.stageNow(trx, b) } finally { TRACE?.("stage", t0) }
-  }
-
-  private async stageNow(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
     const s = this.batches.get(b.rows)
     if (!s) throw new Error(`internal: ${b.key} was not read through this close's stream`)
     const [inserted] = await rows(
@@ -541,8 +518,10 @@ export class DayCloseState {
     const firstId = Number(last) - n * S + 1
     const table = partitionOf(this.gen + 1)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
-    const c1 = cpuStart()
-    const out = new BinaryRows()
+    const out = new BinaryRows(this.chunks)
+    // the day's amounts of one member as numbers (patchable: safe integers)
+    const x = new Float64Array(S)
+    const outs = new Float64Array(64)
     let trOut = 0
     for (let i = 0; i < n; i++) {
       const row = b.rows[i]
@@ -552,41 +531,36 @@ export class DayCloseState {
       out.int4(row.ref)
       out.int4(batchId)
       out.int8n(firstId + at)
-      if (s.chunk[i] < 0 || !this.patchable(b, i, s, trOut)) {
+      if (s.chunk[i] < 0 || tranches > outs.length || !this.patchable(b, i, s, trOut, x, outs)) {
         this.writeExact(out, b, i, s, trOut)
         trOut += tranches
         continue
       }
       for (let k = 0; k < S; k++) {
-        const amount = b.amounts[at + k]
-        if (amount === 0n) out.null() // no transfer
-        else out.int8(amount)
+        if (x[k] === 0) out.null() // no transfer
+        else out.int8n(x[k])
       }
       if (s.referrer[i] < 0) out.null()
       else out.int4(s.referrer[i])
       out.int4(s.depth[i])
       out.int2(b.starLevel[i])
-      // the state: the snapshot's bytes, with what the day changed written over them (as safe
-      // integers: patchable checked every value stays below 2^53)
+      // the state: the snapshot's bytes, with what the day changed written over them
       const p = out.bytesFrom(this.arena[s.chunk[i]], s.at[i], s.len[i])
       const v = out.data
       for (let k = 0; k < S; k++) {
-        const amount = b.amounts[at + k]
-        if (amount === 0n || SLOT_SIGN[k] === 0) continue
+        if (x[k] === 0 || SLOT_SIGN[k] === 0) continue
         const q = p + SLOT_AT[k]
-        setNumber(v, q, getNumber(v, q) + SLOT_SIGN[k] * Number(amount))
+        setNumber(v, q, getNumber(v, q) + SLOT_SIGN[k] * x[k])
       }
       v.setBigInt64(p + STATE_NET, row.netSpend)
       v.setBigInt64(p + STATE_TEAM, b.teamPerformance[i])
       for (let t = 0, q = p + STATE_TRANCHES + 4; t < tranches; t++, q += TRANCHE_BYTES) {
-        const left = b.trancheOut[trOut + t]
-        if (left !== 0n) setNumber(v, q, getNumber(v, q) - Number(left))
+        if (outs[t] !== 0) setNumber(v, q, getNumber(v, q) - outs[t])
       }
       trOut += tranches
       out.null()
     }
     if (trOut !== b.trancheOut.length) throw new Error(`internal: ${b.key} does not match the tranches it was read with`)
-    cpuAdd("encode", c1)
     const { client, release } = await clientOf(trx)
     try {
       await copyIn(client, `copy ${table} (${DAY_COLUMNS.join(", ")}) from stdin (format binary)`, out.finish())
@@ -598,23 +572,28 @@ export class DayCloseState {
   /**
    * Whether row i's new state can be written over the snapshot's bytes in safe integers: every
    * amount that moves a balance or a tranche, and every balance or tranche it moves, below 2^52
-   * (so every result stays a safe integer), net spend and team performance within int8.
+   * (so every result stays a safe integer), net spend and team performance within ±2^62. Leaves
+   * the amounts in `x` and the tranches' outflows in `outs`, as numbers.
    */
-  private patchable(b: MemberDayBatch, i: number, s: BatchState, trOut: number): boolean {
+  private patchable(b: MemberDayBatch, i: number, s: BatchState, trOut: number, x: Float64Array, outs: Float64Array): boolean {
     const row = b.rows[i]
-    if (!fitsInt8(row.netSpend) || !fitsInt8(b.teamPerformance[i])) return false
+    const net = Number(row.netSpend)
+    const team = Number(b.teamPerformance[i])
+    if (!(net < BOUND && net > -BOUND && team < BOUND && team > -BOUND)) return false
     const v = this.views[s.chunk[i]]
     const base = s.at[i]
     const at = i * S
     for (let k = 0; k < S; k++) {
-      const amount = b.amounts[at + k]
-      if (amount === 0n) continue
+      const amount = Number(b.amounts[at + k])
+      x[k] = amount
+      if (amount === 0) continue
       if (amount >= LIMIT) return false
       if (SLOT_SIGN[k] !== 0 && !small(v, base + SLOT_AT[k])) return false
     }
     for (let t = 0; t < row.tranches.length; t++) {
-      const left = b.trancheOut[trOut + t]
-      if (left !== 0n && (left >= LIMIT || !small(v, base + STATE_TRANCHES + TRANCHE_BYTES * t + 4))) return false
+      const left = Number(b.trancheOut[trOut + t])
+      outs[t] = left
+      if (left !== 0 && (left >= LIMIT || !small(v, base + STATE_TRANCHES + TRANCHE_BYTES * t + 4))) return false
     }
     return true
   }
@@ -667,11 +646,6 @@ export class DayCloseState {
    * journal starts again; the system accounts take the other side of every posting.
    */
   async publish(trx: Knex.Transaction, day: string, slotTotals: readonly bigint[]): Promise<void> {
-    const t0 = now()
-    try { await this.publishNow(trx, day, slotTotals) } finally { TRACE?.("publish", t0) }
-  }
-
-  private async publishNow(trx: Knex.Transaction, day: string, slotTotals: readonly bigint[]): Promise<void> {
     await syncSlots(trx)
     const gen = this.gen + 1
     const table = partitionOf(gen)
@@ -682,9 +656,7 @@ export class DayCloseState {
     )
     if (range.n > 0) {
       await trx.raw(`set local maintenance_work_mem = '256MB'`)
-      const tp = now()
       await trx.raw(`alter table ${table} add primary key (seq)`)
-      TRACE?.("  pk", tp)
       // its rows lie in transfer id order: a BRIN index finds a window of ids (ledger-read.ts)
       await trx.raw(`create index on ${table} using brin (id0) with (pages_per_range = 8)`)
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
@@ -728,7 +700,10 @@ export class DayCloseState {
   }
 }
 
-const LIMIT = 1n << 52n
+/** Amounts the fast path takes (their Number is exact and sums of them stay safe integers). */
+const LIMIT = 2 ** 52
+/** Net spend and team performance the fast path writes as int8 (well inside ±2^63 even rounded). */
+const BOUND = 2 ** 62
 
 /** The int8 at byte `at` as a number (exact when its magnitude is below 2^53). */
 function getNumber(v: DataView, at: number): number {

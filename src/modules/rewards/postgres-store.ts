@@ -166,9 +166,7 @@ export class PostgresRewardsStore implements RewardsStore {
   /** The close's state, with what operations changed since the snapshot read again. */
   private async state(): Promise<DayCloseState> {
     this.closeState ??= await DayCloseState.load(this.db as Knex)
-    const t0 = process.hrtime.bigint() // TEMP
     await this.closeState.refresh(this.db as Knex)
-    if (process.env.REWARDS_TRACE) process.stderr.write(`refresh ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms\n`)
     return this.closeState
   }
 
