@@ -33,6 +33,15 @@ const {
 } = SLOT
 const SLOTS = DAY_SLOTS.length
 
+/**
+ * The pass computes in slices of this many members and lets pending I/O run between them (a
+ * macrotask turn): the previous batch's commit then runs alongside the computation of the next,
+ * not after it.
+ */
+const YIELD_EVERY = 500
+const breathe: () => Promise<void> =
+  typeof setImmediate === "function" ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => Promise.resolve()
+
 /** Balances the cycle aggregates read, the forced exits, both. */
 const CYCLE_COLUMNS = ["QUOTA", "WEIGHT"] as const
 const EXIT_COLUMNS = ["GROWTH", "EXIT_CAP"] as const
@@ -247,6 +256,8 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
         const teamPerformance = new Array<bigint>(rows.length)
         const starLevel = new Array<number>(rows.length)
         for (let i = 0; i < rows.length; i++) {
+          // let the batch in flight make progress (its store's I/O callbacks run between slices)
+          if (i % YIELD_EVERY === YIELD_EVERY - 1) await breathe()
           const row = rows[i]
           const at = i * S
           if (agg && row.quota > 0n) {
