@@ -15,7 +15,6 @@
  */
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { INT64_MAX, INT64_MIN } from "../../engine/columns"
-import { Dec } from "../../engine/decimal"
 import { DAY_SLOTS, MEMBER, MEMBER_ASSETS, type MemberAsset } from "../../engine/ledger"
 import { type BalanceRow, DuplicateBatchError, type MemberDayBatch, type MemberDayRow, type ReleaseTranche } from "../../engine/store"
 import {
@@ -753,7 +752,24 @@ async function syncSlots(trx: Knex.Transaction): Promise<void> {
   if (!same) throw new Error("rewards_posting_slot differs from the engine's DAY_SLOTS: the ledger's postings would change meaning")
 }
 
-/** Units → the exact decimal (team performance in reports). */
-export function fromUnits(v: bigint, scale: number): Dec {
-  return new Dec(v.toString()).div(new Dec(10).pow(scale))
+/**
+ * A member's snapshot row as an operation reads it: its balances (MEMBER_ASSETS order) and its
+ * tranches' locked points by tranche seq, from `state` (bytea) or, for a row beyond int8, `wide`
+ * (numeric[] as text). Null: no snapshot row.
+ */
+export function decodeState(state: Buffer | null, wide: string | null): { bal: bigint[]; tranches: Map<number, bigint> } | null {
+  if (state) {
+    const v = new DataView(state.buffer, state.byteOffset, state.length)
+    const bal = Array.from({ length: A }, (_, a) => v.getBigInt64(8 * a))
+    const tranches = new Map<number, bigint>()
+    for (let p = STATE_TRANCHES; p + TRANCHE_BYTES <= state.length; p += TRANCHE_BYTES) tranches.set(v.getInt32(p), v.getBigInt64(p + 4))
+    return { bal, tranches }
+  }
+  if (wide) {
+    const w = wide.replace(/[{}]/g, "").split(",").map(wholeNumber)
+    const tranches = new Map<number, bigint>()
+    for (let t = WIDE_TRANCHES; t + 2 < w.length; t += 3) tranches.set(Number(w[t]), w[t + 1])
+    return { bal: w.slice(S, S + A), tranches }
+  }
+  return null
 }

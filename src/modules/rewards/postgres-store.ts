@@ -42,7 +42,8 @@ import {
   type StoreTx,
   type TrancheRecord,
 } from "../../engine/store"
-import { BALANCE_COLUMNS, DayCloseState, partitionOf } from "./member-days"
+import type { TransferBatch } from "../../engine/ledger"
+import { DayCloseState, decodeState, partitionOf } from "./member-days"
 
 type Row = Record<string, any>
 
@@ -252,9 +253,6 @@ async function lockProgram(trx: Knex.Transaction, gate: boolean): Promise<void> 
   if (locked.length !== 1) throw new Error("the rewards program has not been started (no rewards_program row)")
 }
 
-/** A member's balances now, as text columns of `rewards_member_now`. */
-const BALANCES_NOW = BALANCE_COLUMNS.map((c) => `${c}::text as ${c}`).join(", ")
-
 /** The snapshot generation operations stamp their member and tranche rows with. */
 const CURRENT_GEN = `(select snapshot_gen from rewards_program where ${LIVE})`
 
@@ -359,14 +357,19 @@ class PostgresStoreTx implements StoreTx {
             r as (select * from rewards_member where customer_id = (select referrer_id from m) and ${LIVE})
        select (select ${MEMBER_JSON("m")} from m) as member,
               (select ${MEMBER_JSON("r")} from r) as referrer,
-              (select coalesce(json_agg(json_build_array(n.customer_id, ${BALANCE_COLUMNS.map((c) => `n.${c}::text`).join(", ")})), '[]'::json)
-                 from rewards_member_now n
-                where n.customer_id in (select customer_id from m union all select customer_id from r)) as balances,
+              (select coalesce(json_agg(json_build_array(x.customer_id, encode(s.state, 'base64'), s.wide::text)), '[]'::json)
+                 from (select customer_id, seq from m union all select customer_id, seq from r) x
+                 left join rewards_member_state s on s.seq = x.seq) as states,
+              (select coalesce(json_agg(json_build_array(j.account, j.asset, j.amount::text)), '[]'::json)
+                 from rewards_member_balance j
+                where j.account in (select 'm:' || customer_id from m union all select 'm:' || customer_id from r)) as journal,
               (select coalesce(json_agg(json_build_object(
                         'order_id', t.order_id, 'member_id', t.member_id, 'seq', t.seq, 'multiple', t.multiple::text,
-                        'remaining', t.remaining::text, 'net_amount', t.net_amount::text, 'daily_base', t.daily_base::text)
+                        'remaining', t.remaining::text, 'net_amount', t.net_amount::text, 'daily_base', t.daily_base::text,
+                        'gen', t.gen)
                       order by t.seq), '[]'::json)
-                 from rewards_tranche_now t where t.member_id = ?) as tranches`,
+                 from rewards_tranche t where t.member_id = ? and t.${LIVE}) as tranches,
+              ${CURRENT_GEN} as gen`,
       [id, id]
     )
     const member = r.member ? toMember(r.member) : null
@@ -377,12 +380,18 @@ class PostgresStoreTx implements StoreTx {
     for (const m of referrer ? [member, referrer] : [member]) {
       if (!this.balances.has(m.id)) this.balances.set(m.id, emptyBalances())
     }
-    // balances now: the day snapshot's and what operations changed since (rewards_member_now)
-    for (const [customerId, ...amounts] of r.balances as string[][]) {
-      const b = this.balances.get(customerId)!
-      MEMBER_ASSETS.forEach((a, i) => (b[a] = BigInt(integerPart(amounts[i]))))
+    // balances and tranches now: the day snapshot's, with what operations changed since
+    const states = new Map<string, ReturnType<typeof decodeState>>()
+    for (const [customerId, state, wide] of r.states as (string | null)[][]) {
+      const decoded = decodeState(state ? Buffer.from(state, "base64") : null, wide)
+      states.set(customerId!, decoded)
+      const b = this.balances.get(customerId!)!
+      if (decoded) MEMBER_ASSETS.forEach((a, i) => (b[a] = decoded.bal[i]))
     }
-    this.tranches.set(id, (r.tranches as Row[]).map(trancheFromRow))
+    for (const [account, asset, amount] of r.journal as [string, MemberAsset, string][]) {
+      this.balances.get(account.slice(2))![asset] += BigInt(integerPart(amount))
+    }
+    this.tranches.set(id, currentTranches(r.tranches as Row[], r.gen, states.get(id) ?? null))
   }
 
   /**
@@ -415,7 +424,15 @@ class PostgresStoreTx implements StoreTx {
     let list = this.tranches.get(memberId)
     if (!list) {
       // the current remaining points: the day snapshot's, unless an operation wrote the tranche since
-      list = (await this.q(`select * from rewards_tranche_now where member_id = ? order by seq`, [memberId])).map(trancheFromRow)
+      const found = await this.q(
+        `select t.*, ${CURRENT_GEN} as current_gen, s.state, s.wide::text as wide
+           from rewards_tranche t
+           join rewards_member m on m.customer_id = t.member_id and m.${LIVE}
+           left join rewards_member_state s on s.seq = m.seq
+          where t.member_id = ? and t.${LIVE} order by t.seq`,
+        [memberId]
+      )
+      list = found.length === 0 ? [] : currentTranches(found, found[0].current_gen, decodeState(found[0].state, found[0].wide))
       this.tranches.set(memberId, list)
     }
     return list.map((t) => ({ ...t }))
@@ -426,8 +443,17 @@ class PostgresStoreTx implements StoreTx {
     if (!b) {
       // the member's day snapshot and what operations changed since
       b = emptyBalances()
-      const [r] = await this.q(`select ${BALANCES_NOW} from rewards_member_now where customer_id = ?`, [memberId])
-      if (r) MEMBER_ASSETS.forEach((a, i) => (b![a] = BigInt(integerPart(r[BALANCE_COLUMNS[i]]))))
+      const [r] = await this.q(
+        `select s.state, s.wide::text as wide,
+                (select coalesce(json_agg(json_build_array(j.asset, j.amount::text)), '[]'::json)
+                   from rewards_member_balance j where j.account = 'm:' || m.customer_id) as journal
+           from rewards_member m left join rewards_member_state s on s.seq = m.seq
+          where m.customer_id = ? and m.${LIVE}`,
+        [memberId]
+      )
+      const state = r ? decodeState(r.state, r.wide) : null
+      if (state) MEMBER_ASSETS.forEach((a, i) => (b![a] = state.bal[i]))
+      for (const [asset, amount] of (r?.journal ?? []) as [MemberAsset, string][]) b[asset] += BigInt(integerPart(amount))
       this.balances.set(memberId, b)
     }
     return { ...b }
@@ -484,8 +510,8 @@ class PostgresStoreTx implements StoreTx {
     this.reads.clear()
     // Members first: a batch may credit a member who joins in the same operation.
     if (change.members?.length) await this.upsertMembers(change.members)
-    if (change.batch) await this.appendBatch(change.batch)
-    for (const b of change.batches ?? []) await this.appendBatch(b)
+    const batches = change.batch ? [change.batch, ...(change.batches ?? [])] : (change.batches ?? [])
+    if (batches.length > 0) await this.appendBatches(batches)
     if (change.orders?.length) await this.upsertOrders(change.orders)
     if (change.tranches?.length) await this.upsertTranches(change.tranches)
     if (change.memberDays) await this.store.closeStateFor("stage").stage(this.trx, change.memberDays)
@@ -531,42 +557,63 @@ class PostgresStoreTx implements StoreTx {
     ])
   }
 
-  private async appendBatch(b: NonNullable<Commit["batch"]>): Promise<void> {
-    const [inserted] = await this.q(
-      `insert into rewards_transfer_batch (key, day, source, config_version) values (?, ?, ?, ?)
-       on conflict (key) where ${LIVE} do nothing returning id`,
-      [b.key, b.day, b.source, b.configVersion]
+  /**
+   * Batches in order, in four statements however many there are (a day close commits its forced
+   * exits as one batch each): their keys, their transfers (ids in batch order, then transfer
+   * order), and the balances they move. An empty batch only takes its key; a key already taken
+   * by a batch with transfers is a {@link DuplicateBatchError}.
+   */
+  private async appendBatches(list: TransferBatch[]): Promise<void> {
+    const inserted = await this.q(
+      `insert into rewards_transfer_batch (key, day, source, config_version)
+       select u.key, u.day, u.source, u.config_version
+         from unnest(?::text[], ?::text[], ?::text[], ?::int[]) with ordinality as u(key, day, source, config_version, pos)
+        order by u.pos
+       on conflict (key) where ${LIVE} do nothing returning id, key`,
+      [list.map((b) => b.key), list.map((b) => b.day), list.map((b) => b.source), list.map((b) => b.configVersion)]
     )
-    if (b.transfers.length === 0) return // an empty batch only takes its key (memory store alike)
-    if (!inserted) throw new DuplicateBatchError(b.key)
-    const n = b.transfers.length
-    const asset = new Array<string>(n)
-    const debit = new Array<string>(n)
-    const credit = new Array<string>(n)
-    const amount = new Array<string>(n)
-    const reason = new Array<string>(n)
+    const ids = new Map(inserted.map((r) => [r.key as string, r.id as number]))
+    const keys = new Set<string>()
+    for (const b of list) {
+      if (keys.has(b.key)) throw new DuplicateBatchError(b.key)
+      keys.add(b.key)
+    }
+    const batchId: number[] = []
+    const day: string[] = []
+    const asset: string[] = []
+    const debit: string[] = []
+    const credit: string[] = []
+    const amount: string[] = []
+    const reason: string[] = []
     const deltas = new Map<string, bigint>()
     const move = (account: string, a: string, d: bigint) => {
       const k = `${account}\u0000${a}`
       deltas.set(k, (deltas.get(k) ?? 0n) + d)
     }
-    for (let i = 0; i < n; i++) {
-      const t = b.transfers[i]
-      asset[i] = t.asset
-      debit[i] = t.debit
-      credit[i] = t.credit
-      amount[i] = t.amount.toString()
-      reason[i] = t.reason
-      move(t.debit, t.asset, -t.amount)
-      move(t.credit, t.asset, t.amount)
+    for (const b of list) {
+      if (b.transfers.length === 0) continue // an empty batch only takes its key (memory store alike)
+      const id = ids.get(b.key)
+      if (id === undefined) throw new DuplicateBatchError(b.key)
+      for (const t of b.transfers) {
+        batchId.push(id)
+        day.push(b.day)
+        asset.push(t.asset)
+        debit.push(t.debit)
+        credit.push(t.credit)
+        amount.push(t.amount.toString())
+        reason.push(t.reason)
+        move(t.debit, t.asset, -t.amount)
+        move(t.credit, t.asset, t.amount)
+      }
     }
+    if (batchId.length === 0) return
     await this.q(
       `insert into rewards_transfer (batch_id, day, asset, debit, credit, amount, raw_amount, reason)
-       select ?, ?, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
-         from unnest(?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
-              with ordinality as t(asset, debit, credit, amount, reason, pos)
+       select t.batch_id, t.day, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
+         from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
+              with ordinality as t(batch_id, day, asset, debit, credit, amount, reason, pos)
         order by t.pos`,
-      [inserted.id, b.day, asset, debit, credit, amount, reason]
+      [batchId, day, asset, debit, credit, amount, reason]
     )
     // balances in a fixed order (account, asset): concurrent writers cannot deadlock. A member's
     // balance is its day snapshot plus its changes since (rewards_member_balance); a system
@@ -789,6 +836,19 @@ function toOrder(o: Row): OrderRecord {
     worth: grants(o.worth),
     configVersion: o.config_version,
   }
+}
+
+/**
+ * A member's tranche rows as they stand now: a row an operation wrote since the current day
+ * snapshot (`gen` ≥ its generation) as written, any other with the locked points the snapshot
+ * holds for it.
+ */
+function currentTranches(list: Row[], currentGen: number, state: ReturnType<typeof decodeState>): TrancheRecord[] {
+  return list.map((row) => {
+    const t = trancheFromRow(row)
+    if (state && Number(row.gen) < currentGen) t.remaining = state.tranches.get(t.seq) ?? t.remaining
+    return t
+  })
 }
 
 export function trancheFromRow(t: Row): TrancheRecord {
