@@ -34,6 +34,7 @@ import type { MemoryStore } from "../src/engine/memory-store"
 import { PostgresRewardsStore, decodeReport, encodeReport } from "../src/modules/rewards/postgres-store"
 import { memoryEngine } from "../src/simulator/scenario"
 import { BENCH_DAY, benchProgram, benchProgramInput, buildBase } from "./lib/base"
+import { startProfile } from "./lib/profile"
 
 const { start, stop } = require("../scripts/lib/embedded-postgres") as {
   start(o: { log?: (m: string) => void }): Promise<{ url(db: string): string; createDatabase(n: string): Promise<void> }>
@@ -242,21 +243,6 @@ async function cpuMeter(db: Knex): Promise<() => Promise<{ node: number; postgre
       postgres += t - (before.get(pid) ?? 0)!
     }
     return { node: (used.user + used.system) / 1e6, postgres: postgres === null ? null : postgres / 100 }
-  }
-}
-
-/** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */
-async function startProfile(): Promise<(file: string) => Promise<void>> {
-  const inspector = await import("node:inspector")
-  const session = new inspector.Session()
-  session.connect()
-  const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))))
-  await post("Profiler.enable")
-  await post("Profiler.start")
-  return async (file) => {
-    const { profile } = (await post("Profiler.stop")) as { profile: unknown }
-    writeFileSync(file, JSON.stringify(profile))
   }
 }
 

@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { memoryEngine } from "../src/simulator/scenario"
 import { BENCH_DAY, benchProgram, buildBase } from "./lib/base"
+import { startProfile } from "./lib/profile"
 
 async function runSize(members: number): Promise<void> {
   const { engine, store } = memoryEngine(benchProgram())
@@ -44,22 +45,6 @@ async function runSize(members: number): Promise<void> {
   const transfers = store.transferCount() - before
   const peakRss = process.resourceUsage().maxRSS * 1024
   process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, closeRss, startRss, buildSeconds })}\n`)
-}
-
-/** BENCH_PROFILE=<file>: a CPU profile of the timed close (open it in Chrome DevTools). */
-async function startProfile(): Promise<(file: string) => Promise<void>> {
-  const inspector = await import("node:inspector")
-  const { writeFileSync } = await import("node:fs")
-  const session = new inspector.Session()
-  session.connect()
-  const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))))
-  await post("Profiler.enable")
-  await post("Profiler.start")
-  return async (file) => {
-    const { profile } = (await post("Profiler.stop")) as { profile: unknown }
-    writeFileSync(file, JSON.stringify(profile))
-  }
 }
 
 function main(): void {

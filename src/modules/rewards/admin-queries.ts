@@ -10,7 +10,7 @@ import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { ConfigError, parseProgramConfig, type ProgramConfig } from "../../engine/config"
 import { Dec, fromAtoms } from "../../engine/decimal"
 import { MEMBER_ASSETS, SYSTEM } from "../../engine/ledger"
-import { type LedgerQuery, ledgerPage } from "./ledger-read"
+import { type LedgerQuery, type LedgerTransfer, ledgerPage } from "./ledger-read"
 import { BALANCE_COLUMNS } from "./member-days"
 import { RulesError } from "../../engine/errors"
 import { MedusaError } from "@medusajs/framework/utils"
@@ -399,40 +399,23 @@ export async function listTransfers(
   if (!q) return { transfers: [], nextCursor: null }
   const list = await ledgerPage(knex, { ...q, before: page.cursor ?? null, limit: page.limit + 1 })
   const more = list.length > page.limit
-  const transfers = list.slice(0, page.limit).map((t) =>
-    toLedgerRow(
-      {
-        id: t.id,
-        day: t.day,
-        asset: t.asset,
-        debit: t.debit,
-        credit: t.credit,
-        amount: t.amount,
-        reason: t.reason,
-        created_at: t.createdAt,
-        batch_key: t.key,
-        source: t.source,
-        config_version: t.configVersion,
-      },
-      scale
-    )
-  )
+  const transfers = list.slice(0, page.limit).map((t) => toLedgerRow(t, scale))
   return { transfers, nextCursor: more ? transfers[transfers.length - 1].id : null }
 }
 
-function toLedgerRow(r: Row, scale: number): LedgerRow {
+function toLedgerRow(t: LedgerTransfer, scale: number): LedgerRow {
   return {
-    id: r.id,
-    batchKey: r.batch_key,
-    source: r.source,
-    configVersion: r.config_version,
-    day: r.day,
-    asset: r.asset,
-    debit: r.debit,
-    credit: r.credit,
-    amount: amountOf(r.asset, r.amount, scale),
-    reason: r.reason,
-    createdAt: new Date(r.created_at).toISOString(),
+    id: t.id,
+    batchKey: t.key,
+    source: t.source,
+    configVersion: t.configVersion,
+    day: t.day,
+    asset: t.asset,
+    debit: t.debit,
+    credit: t.credit,
+    amount: amountOf(t.asset, t.amount, scale),
+    reason: t.reason,
+    createdAt: new Date(t.createdAt).toISOString(),
   }
 }
 
