@@ -213,6 +213,8 @@ export interface RedisServer {
   url: string
   port: number
   process: Launched
+  /** Runs `redis-cli --raw <args>` against it; returns the reply lines. */
+  cli(...args: string[]): string[]
   /** Stops the server and removes its directory. */
   stop(): Promise<void>
 }
@@ -273,10 +275,16 @@ export async function startRedis(options: { logFile?: string } = {}): Promise<Re
       rmSync(dir, { recursive: true, force: true })
       throw e
     }
+    const cliBinary = path.join(path.dirname(binary), "redis-cli") // Debian's redis-tools, a dependency of redis-server
     return {
       url: `redis://127.0.0.1:${port}`,
       port,
       process: p,
+      cli(...args: string[]) {
+        const run = spawnSync(cliBinary, ["-h", "127.0.0.1", "-p", String(port), "--raw", ...args], { encoding: "utf8" })
+        if (run.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: exit ${run.status} ${run.stderr}`)
+        return run.stdout.split("\n").filter((line) => line !== "")
+      },
       async stop() {
         await stopProcess(p, 5_000)
         rmSync(dir, { recursive: true, force: true })
