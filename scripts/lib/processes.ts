@@ -10,13 +10,14 @@
  *   await stopProcess(p)                  // SIGTERM to its group, SIGKILL after a grace period
  *   const out = await runMedusa("migrate", ["db:migrate"], { env })  // throws on a non-zero exit
  *   const redis = await startRedis()     // 127.0.0.1, a free port, no persistence, own directory
+ *   const server = await buildApp(dir)    // `medusa build` of the repository; `medusa start` runs there
  *   await stopAll()                       // whatever this module started and is still running
  *
  * Every process runs in a process group of its own (`detached`), so a signal reaches what it
  * started too (Medusa forks nothing by default, but `medusa start` may be wrapped).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import net from "node:net"
 import os from "node:os"
 import path from "node:path"
@@ -203,6 +204,32 @@ function readText(file: string): string {
   } catch {
     return ""
   }
+}
+
+/**
+ * A production build of this repository as a Medusa app (`medusa build`, admin off), made in
+ * `dir`: the sources and configuration are copied there (the repository's own .medusa/server is
+ * the plugin's build and stays untouched) with node_modules linked in. Returns the directory to
+ * run `medusa start` from (with NODE_ENV=production, as a deployed store runs).
+ */
+export async function buildApp(dir: string, options: { env?: NodeJS.ProcessEnv; logFile?: string } = {}): Promise<string> {
+  mkdirSync(path.join(dir, "docs"), { recursive: true })
+  cpSync(path.join(REPO_ROOT, "src"), path.join(dir, "src"), { recursive: true })
+  for (const file of ["package.json", "medusa-config.ts", "docs/medusa-config.production.ts"]) {
+    cpSync(path.join(REPO_ROOT, file), path.join(dir, file))
+  }
+  const modules = path.join(REPO_ROOT, "node_modules")
+  symlinkSync(modules, path.join(dir, "node_modules"), "dir")
+  // the repository's tsconfig leaves medusa-config.ts out (the plugin package must not ship it);
+  // an app's build needs it
+  const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, "tsconfig.json"), "utf8"))
+  tsconfig.include = ["src/**/*", "medusa-config.ts", "docs/medusa-config.production.ts"]
+  tsconfig.exclude = ["**/__tests__/**", "**/*.test.ts", "src/admin", "node_modules", ".medusa"]
+  writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2))
+  await runMedusa("build", ["build"], { cwd: dir, logFile: options.logFile, env: { ...(options.env ?? process.env), MEDUSA_REWARDS_ADMIN: "false" } })
+  const server = path.join(dir, ".medusa", "server")
+  symlinkSync(modules, path.join(server, "node_modules"), "dir")
+  return server
 }
 
 // ---------------------------------------------------------------------------------------
