@@ -10,14 +10,18 @@
  *    CNY, UTC), then `medusa exec ./scripts/load/seed.ts`: a store, the shoppers' accounts and
  *    their referral tree. Meanwhile the store is built as a deployed one is: `medusa build` of
  *    the repository as an app, in a temporary directory (scripts/lib/processes.ts `buildApp`).
- * 3. The store: `medusa start` of that build with NODE_ENV=production (`--source`: from the
- *    repository's TypeScript sources with NODE_ENV=development, as `npm run demo` serves it;
- *    measured about 1.5× the server time per checkout):
+ * 3. The store: `medusa start` of that build with NODE_ENV=production, as deployed (`--source`:
+ *    from the repository's TypeScript sources with NODE_ENV=development, as `npm run demo`
+ *    serves it; no measurable difference in throughput on a 2-core machine):
  *    - default: one instance in `shared` mode (HTTP, subscribers and jobs in one process; local
  *      event bus, in-memory workflow engine);
  *    - `--redis`: the production topology (docs/medusa-config.production.ts): a `redis-server`
- *      of its own on loopback, one `server` instance taking the HTTP load and one `worker`
- *      instance handling the events from Redis. Needs Debian's `redis-server`.
+ *      of its own on loopback, `--servers` `server` instances (default 1) taking the HTTP load
+ *      (shopper i talks to server i mod N: bearer tokens and carts need no affinity) and one
+ *      `worker` instance handling the events from Redis. Needs Debian's `redis-server`.
+ *    A checkout's server time is Node's, not PostgreSQL's: under load the one store process
+ *    runs a core flat out while each PostgreSQL backend stays near 5 %; more server processes
+ *    are the way to use more cores.
  * 4. `--shoppers` shoppers (default 200) each run checkouts back to back over HTTP on loopback,
  *    as a storefront does: create a cart with the item and address (POST /store/carts), add the
  *    shipping method, create the payment collection and a session with the system provider,
@@ -38,6 +42,7 @@
  *   npm run load                                # 200 shoppers, 60 s, one shared instance
  *   npm run load -- --seconds 30 --shoppers 50
  *   npm run load -- --redis                     # server + worker on Redis
+ *   npm run load -- --redis --servers 2         # two servers + a worker on Redis
  *   npm run load -- --source                    # served from the sources (development mode)
  *   npm run load -- --save .tmp/load/result.json
  *
@@ -100,7 +105,7 @@ function parseArgs(argv: string[]) {
       flags.add(name)
       continue
     }
-    if (!["seconds", "shoppers", "drain", "grace", "save"].includes(name)) throw new Error(`unknown option --${name} (see --help)`)
+    if (!["seconds", "shoppers", "drain", "grace", "save", "servers"].includes(name)) throw new Error(`unknown option --${name} (see --help)`)
     const value = inline ?? argv[++i]
     if (value === undefined) throw new Error(`--${name} needs a value`)
     opts[name] = value
@@ -115,6 +120,7 @@ function parseArgs(argv: string[]) {
     shoppers: number("shoppers", 200),
     drain: number("drain", 300),
     grace: number("grace", 600),
+    servers: number("servers", 1),
     save: opts.save,
     redis: flags.has("redis"),
     source: flags.has("source"),
@@ -213,7 +219,7 @@ async function main(): Promise<number> {
   const programFile = path.join(work, "program.json")
   writeFileSync(programFile, JSON.stringify(PROGRAM))
   const served = args.source ? "from the sources (development mode)" : "from a production build"
-  say(`${args.shoppers} shoppers for ${args.seconds} s against ${args.redis ? "a server and a worker on Redis" : "one shared instance"}, ${served}`)
+  say(`${args.shoppers} shoppers for ${args.seconds} s against ${args.redis ? `${args.servers} server(s) and a worker on Redis` : "one shared instance"}, ${served}`)
 
   // 1. PostgreSQL
   const database = await temporaryDatabase("medusa_rewards_load", { log: say, tmpPrefix: "medusa-rewards-load-pg-" })
@@ -273,18 +279,23 @@ async function main(): Promise<number> {
       env: { ...env, ...(build ? { NODE_ENV: "production" } : {}), ...(mode ? { MEDUSA_WORKER_MODE: mode } : {}) },
       ...log(name),
     })
-  const port = await freePort()
-  const server = start(args.redis ? "server" : "store", port, args.redis ? "server" : undefined)
+  if (args.servers > 1 && !args.redis) throw new Error("--servers needs --redis (events must reach the worker from every server)")
+  const ports: number[] = []
+  for (let i = 0; i < args.servers; i++) ports.push(await freePort())
+  const servers = ports.map((port, i) =>
+    args.redis ? start(args.servers > 1 ? `server-${i + 1}` : "server", port, "server") : start("store", port)
+  )
   let worker: Launched | undefined
   let workerPort = 0
   if (args.redis) {
     workerPort = await freePort()
     worker = start("worker", workerPort, "worker")
   }
-  await waitForHealth(port, server)
+  await Promise.all(servers.map((server, i) => waitForHealth(ports[i], server)))
   if (worker) await waitForHealth(workerPort, worker)
-  const base = `http://127.0.0.1:${port}`
-  say(`store on ${base}${worker ? ` (worker on port ${workerPort})` : ""}`)
+  const bases = ports.map((port) => `http://127.0.0.1:${port}`)
+  const base = bases[0]
+  say(`store on ${bases.join(", ")}${worker ? ` (worker on port ${workerPort})` : ""}`)
 
   // one shopper alone: the warm-up (first-request work, the JIT), then the idle-store latency
   const solo = storeClient(base, seed, seed.shoppers[0].token)
@@ -311,7 +322,7 @@ async function main(): Promise<number> {
   }, 10_000)
   await Promise.all(
     seed.shoppers.map(async (shopper, i) => {
-      const post = storeClient(base, seed, shopper.token, abort.signal)
+      const post = storeClient(bases[i % bases.length], seed, shopper.token, abort.signal)
       let n = 0
       while (performance.now() < deadline) {
         inFlight++
@@ -357,7 +368,7 @@ async function main(): Promise<number> {
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000
   say(`event bus drained in ${drainSeconds.toFixed(1)} s; stopping the store`)
-  await stopProcess(server)
+  for (const server of servers) await stopProcess(server)
   if (worker) await stopProcess(worker)
 
   // the count check, from the database
@@ -396,7 +407,7 @@ async function main(): Promise<number> {
     audit.status === 0
   const lines = [
     "",
-    `medusa-rewards load test: ${args.shoppers} shoppers, ${args.seconds} s, ${args.redis ? "server + worker on Redis (event bus, workflow engine, locking)" : "one shared instance (local event bus)"} ${served}, ${postgres}, ${os.cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
+    `medusa-rewards load test: ${args.shoppers} shoppers, ${args.seconds} s, ${args.redis ? `${args.servers} server${args.servers > 1 ? "s" : ""} + a worker on Redis (event bus, workflow engine, locking)` : "one shared instance (local event bus)"} ${served}, ${postgres}, ${os.cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
     `  one checkout alone      ${Math.round(alone.totalMs)} ms, median of ${ALONE} after ${WARMUPS} warm-ups (${Object.entries(alone.steps).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")})`,
     `  checkouts completed     ${completed.length} in ${elapsed.toFixed(1)} s = ${(completed.length / elapsed).toFixed(2)}/s   (errors ${errorCount}, given up at the grace limit ${aborted}, peak ${peak} in flight)`,
     `  checkout (5 requests)   p50 ${ms(percentile(total, 50))}   p99 ${ms(percentile(total, 99))}   max ${ms(total[total.length - 1] ?? NaN)}`,
