@@ -42,20 +42,21 @@ import path from "node:path"
 import type { CompleteArgs, Completion, DepthClass } from "./lib/orders-checkout"
 import type { ChildMessage, ParentMessage } from "./lib/orders-ipc"
 import type { AwardTiming, PluginCompletion, PluginReady, TraceResult } from "./lib/orders-plugin-body"
+import { temporaryDatabase } from "../scripts/lib/database"
+import { medusaCli, tail } from "../scripts/lib/processes"
 import { BENCH_PROGRAM } from "./lib/orders-program"
 import { type BenchResult, type OrderSample, renderReport } from "./lib/orders-report"
 
 const ROOT = path.resolve(__dirname, "..")
 const LOG_DIR = path.join(ROOT, ".tmp", "bench-orders")
 
-interface EmbeddedServer {
-  port: number
-  url(database?: string): string
-  createDatabase(name: string): Promise<void>
-}
-interface EmbeddedPostgres {
-  start(options?: { log?: (m: string) => void; tmpPrefix?: string; exitHooks?: boolean }): Promise<EmbeddedServer>
-  stop(server: EmbeddedServer | null | undefined, options?: { log?: (m: string) => void }): Promise<void>
+/** A log file's text ("" when it cannot be read). */
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8")
+  } catch {
+    return ""
+  }
 }
 
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`)
@@ -106,22 +107,10 @@ function parseArgs(argv: string[]) {
 // Medusa processes
 // ---------------------------------------------------------------------------------------
 
-function medusaCli(): string {
-  return path.join(path.dirname(require.resolve("@medusajs/cli/package.json")), "cli.js")
-}
-
 const state = {
   children: new Set<ChildProcess>(),
   cleanup: [] as (() => Promise<void>)[],
   stopping: false,
-}
-
-function logTail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n")
-  } catch {
-    return ""
-  }
 }
 
 /** `medusa <args>` from `cwd`: stdout to .tmp/bench-orders/<name>.log, stderr shown there and here. */
@@ -144,7 +133,7 @@ function spawnMedusa(name: string, args: string[], env: NodeJS.ProcessEnv, cwd: 
     child.on("exit", (code, signal) => {
       state.children.delete(child)
       if (code === 0) return resolve()
-      reject(new Error(`medusa ${args[0]} (${name}) ended with ${signal ? `signal ${signal}` : `exit ${code}`}; ${logFile}:\n${logTail(logFile)}`))
+      reject(new Error(`medusa ${args[0]} (${name}) ended with ${signal ? `signal ${signal}` : `exit ${code}`}; ${logFile}:\n${tail(readLog(logFile))}`))
     })
     child.on("error", reject)
   })
@@ -203,17 +192,6 @@ class Worker<Ready> {
     const message: ParentMessage = { type: "exit" }
     this.proc.child.send(message)
     await this.proc.exited
-  }
-}
-
-async function withPg<T>(url: string, fn: (client: import("pg").Client) => Promise<T>): Promise<T> {
-  const { Client } = require("pg") as typeof import("pg")
-  const client = new Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end().catch(() => undefined)
   }
 }
 
@@ -322,33 +300,11 @@ async function main(): Promise<void> {
   say(`members ${members}, chain ${chain}, orders ${orders} (+${warmup} warm-up), blocks of ${block}`)
 
   // 1. PostgreSQL
-  const dbName = `medusa_rewards_bench_${Date.now().toString(36)}`
-  let databaseUrl: string
-  let postgresSource: string
-  if (process.env.DATABASE_URL) {
-    const base = new URL(process.env.DATABASE_URL)
-    const maintenance = new URL(base.toString())
-    maintenance.pathname = "/postgres"
-    await withPg(maintenance.toString(), (c) => c.query(`create database "${dbName}"`))
-    state.cleanup.push(async () => {
-      await withPg(maintenance.toString(), (c) => c.query(`drop database if exists "${dbName}" with (force)`))
-      say(`database ${dbName} dropped`)
-    })
-    base.pathname = `/${dbName}`
-    databaseUrl = base.toString()
-    postgresSource = `DATABASE_URL's server, database ${dbName}`
-    say(`database ${dbName} on DATABASE_URL's server`)
-  } else {
-    const embedded = require("../scripts/lib/embedded-postgres") as EmbeddedPostgres
-    const server = await embedded.start({ log: say, tmpPrefix: "medusa-rewards-bench-pg-", exitHooks: false })
-    state.cleanup.push(async () => {
-      await embedded.stop(server, { log: say })
-      say("embedded PostgreSQL stopped, its directory removed")
-    })
-    await server.createDatabase(dbName)
-    databaseUrl = server.url(dbName)
-    postgresSource = "embedded, fsync off"
-  }
+  const db = await temporaryDatabase("medusa_rewards_bench", { log: say, tmpPrefix: "medusa-rewards-bench-pg-" })
+  state.cleanup.push(() => db.drop())
+  const databaseUrl = db.url
+  const postgresSource = db.label
+  say(`database ${db.name} (${db.label})`)
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,

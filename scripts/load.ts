@@ -4,23 +4,33 @@
  * one award (none lost, none doubled).
  *
  * 1. PostgreSQL: a fresh database on the server of DATABASE_URL (created here, dropped at the
- *    end), else an embedded server (scripts/lib/embedded-postgres.js) in a temporary directory.
+ *    end), else an embedded server (scripts/lib/embedded-postgres.js) in a temporary directory
+ *    (scripts/lib/database.ts).
  * 2. `medusa db:migrate` (the repository's medusa-config.ts; a program with every scheme on,
  *    CNY, UTC), then `medusa exec ./scripts/load/seed.ts`: a store, the shoppers' accounts and
- *    their referral tree.
- * 3. The store, from the repository (`medusa start`, as `npm run demo` serves it):
+ *    their referral tree. Meanwhile the store is built as a deployed one is: `medusa build` of
+ *    the repository as an app, in a temporary directory (scripts/lib/processes.ts `buildApp`).
+ * 3. The store: `medusa start` of that build with NODE_ENV=production, as deployed (`--source`:
+ *    from the repository's TypeScript sources with NODE_ENV=development, as `npm run demo`
+ *    serves it; no measurable difference in throughput on a 2-core machine):
  *    - default: one instance in `shared` mode (HTTP, subscribers and jobs in one process; local
  *      event bus, in-memory workflow engine);
  *    - `--redis`: the production topology (docs/medusa-config.production.ts): a `redis-server`
- *      of its own on loopback, one `server` instance taking the HTTP load and one `worker`
- *      instance handling the events from Redis. Needs Debian's `redis-server`.
+ *      of its own on loopback, `--servers` `server` instances (default 1) taking the HTTP load
+ *      (shopper i talks to server i mod N: bearer tokens and carts need no affinity) and one
+ *      `worker` instance handling the events from Redis. Needs Debian's `redis-server`.
+ *    A checkout's server time is Node's, not PostgreSQL's: under load the one store process
+ *    runs a core flat out while each PostgreSQL backend stays near 5 %; more server processes
+ *    are the way to use more cores.
  * 4. `--shoppers` shoppers (default 200) each run checkouts back to back over HTTP on loopback,
  *    as a storefront does: create a cart with the item and address (POST /store/carts), add the
  *    shipping method, create the payment collection and a session with the system provider,
- *    complete the cart. New checkouts start until `--seconds` (default 60) have passed;
- *    checkouts under way then finish, for at most `--grace` more seconds (default 600; then
- *    they are abandoned and counted). Three checkouts one after another first: the warm-up, and
- *    the latency of a checkout on an idle store.
+ *    complete the cart: the five requests Medusa's store API needs, each asking for the fields
+ *    the next step uses (`?fields=id`) instead of the whole refetched cart. New checkouts start
+ *    until `--seconds` (default 60) have passed; checkouts under way then finish, for at most
+ *    `--grace` more seconds (default 600; then they are abandoned and counted). First, one
+ *    shopper alone: WARMUPS checkouts, then ALONE more whose median is the latency of a
+ *    checkout on an idle store.
  * 5. Waits until the event bus has delivered the order.placed of every order in Medusa's order
  *    table (at most `--drain` seconds, default 300), stops the store, and reports: completed
  *    checkouts and throughput (completed ÷ time until the last one finished), p50/p99 of the
@@ -32,19 +42,34 @@
  *   npm run load                                # 200 shoppers, 60 s, one shared instance
  *   npm run load -- --seconds 30 --shoppers 50
  *   npm run load -- --redis                     # server + worker on Redis
+ *   npm run load -- --redis --servers 2         # two servers + a worker on Redis
+ *   npm run load -- --source                    # served from the sources (development mode)
  *   npm run load -- --save .tmp/load/result.json
  *
  * Medusa's output goes to .tmp/load/*.log.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import net from "node:net"
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { Client } from "pg"
+import { temporaryDatabase } from "./lib/database"
+import {
+  type Launched,
+  REPO_ROOT,
+  buildApp,
+  freePort,
+  launchMedusa,
+  runMedusa,
+  sleep,
+  startRedis,
+  stopAll,
+  stopProcess,
+  waitForHealth,
+} from "./lib/processes"
 import type { LoadSeed } from "./load/seed"
 
-const ROOT = path.resolve(__dirname, "..")
+const ROOT = REPO_ROOT
 const LOG_DIR = path.join(ROOT, ".tmp", "load")
 
 const PROGRAM = {
@@ -58,18 +83,12 @@ const PROGRAM = {
   },
 }
 
-interface EmbeddedServer {
-  port: number
-  url(database?: string): string
-  createDatabase(name: string): Promise<void>
-}
-interface EmbeddedPostgres {
-  start(options?: { log?: (m: string) => void; tmpPrefix?: string; exitHooks?: boolean }): Promise<EmbeddedServer>
-  stop(server: EmbeddedServer | null | undefined, options?: { log?: (m: string) => void }): Promise<void>
-}
-
 const say = (message: string) => process.stderr.write(`[load] ${message}\n`)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const WARMUPS = 5
+const ALONE = 5
+
+/** Undone at the end (or on a signal), last first. */
+const cleanups: (() => Promise<void>)[] = []
 
 // ---------------------------------------------------------------------------------------
 // Arguments
@@ -82,11 +101,11 @@ function parseArgs(argv: string[]) {
     const a = argv[i]
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a} (see --help)`)
     const [name, inline] = a.slice(2).split("=", 2)
-    if (name === "redis" || name === "help") {
+    if (name === "redis" || name === "source" || name === "help") {
       flags.add(name)
       continue
     }
-    if (!["seconds", "shoppers", "drain", "grace", "save"].includes(name)) throw new Error(`unknown option --${name} (see --help)`)
+    if (!["seconds", "shoppers", "drain", "grace", "save", "servers"].includes(name)) throw new Error(`unknown option --${name} (see --help)`)
     const value = inline ?? argv[++i]
     if (value === undefined) throw new Error(`--${name} needs a value`)
     opts[name] = value
@@ -101,102 +120,11 @@ function parseArgs(argv: string[]) {
     shoppers: number("shoppers", 200),
     drain: number("drain", 300),
     grace: number("grace", 600),
+    servers: number("servers", 1),
     save: opts.save,
     redis: flags.has("redis"),
+    source: flags.has("source"),
     help: flags.has("help"),
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Processes
-// ---------------------------------------------------------------------------------------
-
-const state = {
-  children: new Set<ChildProcess>(),
-  cleanup: [] as (() => Promise<void>)[],
-}
-
-function medusaCli(): string {
-  return path.join(path.dirname(require.resolve("@medusajs/cli/package.json")), "cli.js")
-}
-
-function logTail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n")
-  } catch {
-    return ""
-  }
-}
-
-/** A process of ours in its own process group, its output in .tmp/load/<name>.log. */
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const logFile = path.join(LOG_DIR, `${name}.log`)
-  const out = openSync(logFile, "w")
-  const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", out, out] })
-  closeSync(out)
-  state.children.add(child)
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.on("exit", (code, signal) => {
-      state.children.delete(child)
-      resolve({ code, signal })
-    })
-    child.on("error", () => resolve({ code: null, signal: null }))
-  })
-  return { child, exited, logFile }
-}
-
-async function medusa(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const p = launch(name, process.execPath, [medusaCli(), ...args], env)
-  const { code, signal } = await p.exited
-  if (code !== 0) throw new Error(`medusa ${args[0]} ended with ${signal ? `signal ${signal}` : `exit ${code}`}; ${p.logFile}:\n${logTail(p.logFile)}`)
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const group = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal)
-    } catch {
-      // gone
-    }
-  }
-  const exited = new Promise((r) => child.once("exit", r))
-  group("SIGTERM")
-  const done = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)])
-  if (!done) group("SIGKILL")
-  else group("SIGKILL") // whatever it left in its group
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.unref()
-    s.on("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
-
-async function waitForHealth(port: number, proc: ReturnType<typeof launch>, timeoutMs = 240_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`Medusa exited while starting; ${proc.logFile}:\n${logTail(proc.logFile)}`)
-    const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null)
-    if (res?.status === 200) return
-    if (Date.now() > deadline) throw new Error(`no /health on port ${port} after ${timeoutMs / 1000} s; ${proc.logFile}`)
-    await sleep(500)
   }
 }
 
@@ -252,19 +180,19 @@ async function checkout(post: ReturnType<typeof storeClient>, seed: LoadSeed, n:
     country_code: seed.country,
     phone: "13800000000",
   }
-  const { cart } = await post("create cart", "/store/carts", {
+  const { cart } = await post("create cart", "/store/carts?fields=id", {
     region_id: seed.regionId,
     items: [{ variant_id: seed.variantId, quantity: 1 + (n % 3) }],
     shipping_address: address,
     billing_address: address,
   })
-  await post("shipping method", `/store/carts/${cart.id}/shipping-methods`, { option_id: seed.shippingOptionId })
-  const { payment_collection } = await post("payment collection", "/store/payment-collections", { cart_id: cart.id })
-  await post("payment session", `/store/payment-collections/${payment_collection.id}/payment-sessions`, {
+  await post("shipping method", `/store/carts/${cart.id}/shipping-methods?fields=id`, { option_id: seed.shippingOptionId })
+  const { payment_collection } = await post("payment collection", "/store/payment-collections?fields=id", { cart_id: cart.id })
+  await post("payment session", `/store/payment-collections/${payment_collection.id}/payment-sessions?fields=id`, {
     provider_id: "pp_system_default",
   })
   const t = performance.now()
-  const done = await post("complete", `/store/carts/${cart.id}/complete`, {})
+  const done = await post("complete", `/store/carts/${cart.id}/complete?fields=id`, {})
   const completeMs = performance.now() - t
   if (done.type !== "order") throw new HttpError("complete", 200, JSON.stringify(done.error ?? done))
   return { orderId: done.order.id, totalMs: performance.now() - started, completeMs, steps: { ...post.last } }
@@ -287,59 +215,26 @@ async function main(): Promise<number> {
   }
   mkdirSync(LOG_DIR, { recursive: true })
   const work = mkdtempSync(path.join(os.tmpdir(), "medusa-rewards-load-"))
-  state.cleanup.push(async () => rmSync(work, { recursive: true, force: true }))
+  cleanups.push(async () => rmSync(work, { recursive: true, force: true }))
   const programFile = path.join(work, "program.json")
   writeFileSync(programFile, JSON.stringify(PROGRAM))
-  say(`${args.shoppers} shoppers for ${args.seconds} s against ${args.redis ? "a server and a worker on Redis" : "one shared instance"}`)
+  const served = args.source ? "from the sources (development mode)" : "from a production build"
+  say(`${args.shoppers} shoppers for ${args.seconds} s against ${args.redis ? `${args.servers} server(s) and a worker on Redis` : "one shared instance"}, ${served}`)
 
   // 1. PostgreSQL
-  const dbName = `medusa_rewards_load_${Date.now().toString(36)}`
-  let databaseUrl: string
-  let postgres: string
-  if (process.env.DATABASE_URL) {
-    const base = new URL(process.env.DATABASE_URL)
-    const maintenance = new URL(base.toString())
-    maintenance.pathname = "/postgres"
-    await withPg(maintenance.toString(), (c) => c.query(`create database "${dbName}"`))
-    state.cleanup.push(async () => {
-      await withPg(maintenance.toString(), (c) => c.query(`drop database if exists "${dbName}" with (force)`))
-      say(`database ${dbName} dropped`)
-    })
-    base.pathname = `/${dbName}`
-    databaseUrl = base.toString()
-    postgres = `DATABASE_URL's server`
-  } else {
-    const embedded = require("./lib/embedded-postgres") as EmbeddedPostgres
-    const server = await embedded.start({ log: say, tmpPrefix: "medusa-rewards-load-pg-", exitHooks: false })
-    state.cleanup.push(async () => {
-      await embedded.stop(server, { log: say })
-      say("embedded PostgreSQL stopped, its directory removed")
-    })
-    await server.createDatabase(dbName)
-    databaseUrl = server.url(dbName)
-    postgres = "embedded PostgreSQL (fsync off)"
-  }
-  say(`database ${dbName} on ${postgres}`)
+  const database = await temporaryDatabase("medusa_rewards_load", { log: say, tmpPrefix: "medusa-rewards-load-pg-" })
+  cleanups.push(() => database.drop())
+  const databaseUrl = database.url
+  const postgres = database.label
+  say(`database ${database.name} on ${postgres}`)
 
   // Redis, for --redis
   let redisUrl: string | undefined
   if (args.redis) {
-    const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" })
-    if (which.status !== 0 || !which.stdout.trim()) throw new Error("--redis needs redis-server: apt-get install -y redis-server")
-    const port = await freePort()
-    const redis = launch("redis", which.stdout.trim(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], process.env)
-    state.cleanup.push(() => stopChild(redis.child))
-    redisUrl = `redis://127.0.0.1:${port}`
-    for (let i = 0; ; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, "127.0.0.1", () => (s.end(), resolve(true)))
-        s.on("error", () => resolve(false))
-      })
-      if (up) break
-      if (i > 100) throw new Error("redis-server did not start")
-      await sleep(100)
-    }
-    say(`redis-server on 127.0.0.1:${port} (no persistence)`)
+    const redis = await startRedis({ logFile: path.join(LOG_DIR, "redis.log") })
+    cleanups.push(() => redis.stop())
+    redisUrl = redis.url
+    say(`redis-server on ${redis.url} (no persistence)`)
   }
 
   const env: NodeJS.ProcessEnv = {
@@ -348,50 +243,67 @@ async function main(): Promise<number> {
     MEDUSA_REWARDS_PROGRAM_FILE: programFile,
     MEDUSA_REWARDS_ADMIN: "false",
     MEDUSA_DISABLE_TELEMETRY: "true",
-    // as `npm run demo` serves the repository (NODE_ENV=production only changes Medusa's defaults)
-    NODE_ENV: process.env.NODE_ENV === "production" ? "production" : "development",
+    NODE_ENV: "development",
     LOG_LEVEL: process.env.LOG_LEVEL || "warn",
     ...(redisUrl ? { MEDUSA_REWARDS_REDIS_URL: redisUrl } : {}),
   }
   // medusa-config.ts reads DATABASE_URL first; DB_* would only confuse a reader
   for (const key of ["DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_TEMP_NAME", "MEDUSA_WORKER_MODE"]) delete env[key]
+  const log = (name: string) => ({ logFile: path.join(LOG_DIR, `${name}.log`) })
 
-  // 2. migrations and the seed
+  // 2. migrations and the seed, while the store is built
+  const building = args.source
+    ? Promise.resolve(null)
+    : (async () => {
+        const t = performance.now()
+        const dir = await buildApp(path.join(work, "app"), { env, ...log("build") })
+        say(`store built in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+        return dir
+      })()
+  building.catch(() => undefined) // awaited below
   let t = performance.now()
   say("medusa db:migrate")
-  await medusa("migrate", ["db:migrate"], env)
+  await runMedusa("migrate", ["db:migrate"], { env, ...log("migrate") })
   say(`migrated in ${((performance.now() - t) / 1000).toFixed(1)} s; seeding the store and ${args.shoppers} shoppers`)
   t = performance.now()
   const seedFile = path.join(work, "seed.json")
-  await medusa("seed", ["exec", "./scripts/load/seed.ts"], { ...env, LOAD_SHOPPERS: String(args.shoppers), LOAD_OUT: seedFile })
+  await runMedusa("seed", ["exec", "./scripts/load/seed.ts"], { env: { ...env, LOAD_SHOPPERS: String(args.shoppers), LOAD_OUT: seedFile }, ...log("seed") })
   const seed = JSON.parse(readFileSync(seedFile, "utf8")) as LoadSeed
   say(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 
   // 3. the store
-  const port = await freePort()
-  const server = launch(args.redis ? "server" : "store", process.execPath, [medusaCli(), "start", "--port", String(port)], {
-    ...env,
-    ...(args.redis ? { MEDUSA_WORKER_MODE: "server" } : {}),
-  })
-  state.cleanup.push(() => stopChild(server.child))
-  let worker: ReturnType<typeof launch> | undefined
+  const build = await building
+  const start = (name: string, port: number, mode?: string): Launched =>
+    launchMedusa(name, ["start", "--port", String(port)], {
+      cwd: build ?? undefined,
+      env: { ...env, ...(build ? { NODE_ENV: "production" } : {}), ...(mode ? { MEDUSA_WORKER_MODE: mode } : {}) },
+      ...log(name),
+    })
+  if (args.servers > 1 && !args.redis) throw new Error("--servers needs --redis (events must reach the worker from every server)")
+  const ports: number[] = []
+  for (let i = 0; i < args.servers; i++) ports.push(await freePort())
+  const servers = ports.map((port, i) =>
+    args.redis ? start(args.servers > 1 ? `server-${i + 1}` : "server", port, "server") : start("store", port)
+  )
+  let worker: Launched | undefined
   let workerPort = 0
   if (args.redis) {
     workerPort = await freePort()
-    worker = launch("worker", process.execPath, [medusaCli(), "start", "--port", String(workerPort)], { ...env, MEDUSA_WORKER_MODE: "worker" })
-    state.cleanup.push(() => stopChild(worker!.child))
+    worker = start("worker", workerPort, "worker")
   }
-  await waitForHealth(port, server)
+  await Promise.all(servers.map((server, i) => waitForHealth(ports[i], server)))
   if (worker) await waitForHealth(workerPort, worker)
-  const base = `http://127.0.0.1:${port}`
-  say(`store on ${base}${worker ? ` (worker on port ${workerPort})` : ""}`)
+  const bases = ports.map((port) => `http://127.0.0.1:${port}`)
+  const base = bases[0]
+  say(`store on ${bases.join(", ")}${worker ? ` (worker on port ${workerPort})` : ""}`)
 
-  // warm-up: a few checkouts one after another, so first-request work does not count; the last
-  // is the unloaded baseline
-  let alone: Checkout | undefined
-  const WARMUPS = 3
-  for (let i = 0; i < WARMUPS; i++) alone = await checkout(storeClient(base, seed, seed.shoppers[0].token), seed, i)
-  say(`one checkout alone: ${Math.round(alone!.totalMs)} ms (${Object.entries(alone!.steps).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")})`)
+  // one shopper alone: the warm-up (first-request work, the JIT), then the idle-store latency
+  const solo = storeClient(base, seed, seed.shoppers[0].token)
+  for (let i = 0; i < WARMUPS; i++) await checkout(solo, seed, i)
+  const alones: Checkout[] = []
+  for (let i = 0; i < ALONE; i++) alones.push(await checkout(solo, seed, WARMUPS + i))
+  const alone = alones.sort((a, b) => a.totalMs - b.totalMs)[Math.floor(ALONE / 2)]
+  say(`one checkout alone (median of ${ALONE}): ${Math.round(alone.totalMs)} ms (${Object.entries(alone.steps).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")})`)
 
   // 4. the load
   const completed: Checkout[] = []
@@ -410,7 +322,7 @@ async function main(): Promise<number> {
   }, 10_000)
   await Promise.all(
     seed.shoppers.map(async (shopper, i) => {
-      const post = storeClient(base, seed, shopper.token, abort.signal)
+      const post = storeClient(bases[i % bases.length], seed, shopper.token, abort.signal)
       let n = 0
       while (performance.now() < deadline) {
         inFlight++
@@ -456,8 +368,8 @@ async function main(): Promise<number> {
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000
   say(`event bus drained in ${drainSeconds.toFixed(1)} s; stopping the store`)
-  await stopChild(server.child)
-  if (worker) await stopChild(worker.child)
+  for (const server of servers) await stopProcess(server)
+  if (worker) await stopProcess(worker)
 
   // the count check, from the database
   const medusaOrders = orderIds.length
@@ -495,8 +407,8 @@ async function main(): Promise<number> {
     audit.status === 0
   const lines = [
     "",
-    `medusa-rewards load test: ${args.shoppers} shoppers, ${args.seconds} s, ${args.redis ? "server + worker on Redis (event bus, workflow engine, locking)" : "one shared instance (local event bus)"}, ${postgres}, ${os.cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
-    `  one checkout alone      ${Math.round(alone!.totalMs)} ms (complete ${Math.round(alone!.completeMs)} ms)`,
+    `medusa-rewards load test: ${args.shoppers} shoppers, ${args.seconds} s, ${args.redis ? `${args.servers} server${args.servers > 1 ? "s" : ""} + a worker on Redis (event bus, workflow engine, locking)` : "one shared instance (local event bus)"} ${served}, ${postgres}, ${os.cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
+    `  one checkout alone      ${Math.round(alone.totalMs)} ms, median of ${ALONE} after ${WARMUPS} warm-ups (${Object.entries(alone.steps).map(([k, v]) => `${k} ${Math.round(v)}`).join(", ")})`,
     `  checkouts completed     ${completed.length} in ${elapsed.toFixed(1)} s = ${(completed.length / elapsed).toFixed(2)}/s   (errors ${errorCount}, given up at the grace limit ${aborted}, peak ${peak} in flight)`,
     `  checkout (5 requests)   p50 ${ms(percentile(total, 50))}   p99 ${ms(percentile(total, 99))}   max ${ms(total[total.length - 1] ?? NaN)}`,
     `  cart completion         p50 ${ms(percentile(complete, 50))}   p99 ${ms(percentile(complete, 99))}   max ${ms(complete[complete.length - 1] ?? NaN)}`,
@@ -508,7 +420,7 @@ async function main(): Promise<number> {
       .join(" · ")} ms`,
     ...[...errors.entries()].map(([k, n]) => `  error ×${n}: ${k}`),
     `  awards                  every order.placed delivered ${awarded === orderIds.length ? `within ${drainSeconds.toFixed(1)} s after the load` : `NOT within ${args.drain} s (${awarded} of ${orderIds.length})`}`,
-    `  count check             orders in Medusa ${medusaOrders} (${completed.length} completed by shoppers, ${WARMUPS} warm-up, ${medusaOrders - completed.length - WARMUPS} completed after the client gave up; ${missing} completed checkouts not in Medusa); placed events applied once ${counts.placed_once}; award batches ${counts.award_batches}; rewards orders ${counts.rewards_orders}; lost ${counts.lost}; doubled ${counts.doubled}` +
+    `  count check             orders in Medusa ${medusaOrders} (${completed.length} completed by shoppers, ${WARMUPS + ALONE} alone, ${medusaOrders - completed.length - WARMUPS - ALONE} completed after the client gave up; ${missing} completed checkouts not in Medusa); placed events applied once ${counts.placed_once}; award batches ${counts.award_batches}; rewards orders ${counts.rewards_orders}; lost ${counts.lost}; doubled ${counts.doubled}` +
       (unexpected.length ? `; order events not applied: ${JSON.stringify(unexpected)}` : ""),
     `  audit                   ${audit.stdout.trim().split("\n")[0] || audit.stderr.trim()} (exit ${audit.status})`,
     `  ${ok ? "OK: every completed order has exactly one award, the ledger is sound" : "FAILED"}`,
@@ -522,6 +434,7 @@ async function main(): Promise<number> {
       JSON.stringify(
         {
           args,
+          alone: { totalMs: alone.totalMs, steps: alone.steps },
           elapsed,
           completed: completed.length,
           throughput: completed.length / elapsed,
@@ -541,9 +454,8 @@ async function main(): Promise<number> {
 }
 
 async function cleanup() {
-  for (const child of [...state.children]) await stopChild(child)
-  for (const fn of state.cleanup.reverse()) await fn().catch((e) => say(`cleanup: ${e?.message ?? e}`))
-  state.cleanup = []
+  await stopAll()
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch((e) => say(`cleanup: ${e?.message ?? e}`))
 }
 
 let stopping = false

@@ -6,7 +6,6 @@
  * concurrent `order.placed` pays once, and bad input is recorded with its reason and writes
  * nothing.
  */
-import { spawnSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -18,6 +17,7 @@ import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
 import { cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+import { memberBalances, norm, simulate } from "../helpers/ledger"
 
 // The program of this suite: every scheme on, in UTC so business days are plain dates.
 const PROGRAM = {
@@ -34,51 +34,11 @@ const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-flow-")),
 writeFileSync(programFile, JSON.stringify(PROGRAM))
 process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
 
-const REPO = path.resolve(__dirname, "../..")
 const DAY1 = "2026-03-02"
 const DAY2 = "2026-03-03"
 const DAY3 = "2026-03-04"
 
 type Row = Record<string, any>
-
-/** The member balances the simulator prints, read from the database (RULES.md §1.8 accounts). */
-async function memberBalances(rewards: RewardsModuleService, customerId: string) {
-  const b = await rewards.getAccountBalances(`m:${customerId}`)
-  const v = (asset: string) => b[asset] ?? "0"
-  return {
-    growth: v("GROWTH"),
-    credit: v("CREDIT"),
-    exitCap: v("EXIT_CAP"),
-    quota: v("QUOTA"),
-    weight: v("WEIGHT"),
-    pointsLocked: v("POINTS_LOCKED"),
-    points: v("POINTS"),
-    debt: { growth: v("DEBT_GROWTH"), credit: v("DEBT_CREDIT"), points: v("DEBT_POINTS") },
-  }
-}
-
-/** Runs the `medusa-rewards simulate` bin on a scenario; returns its JSON output. */
-function simulate(scenario: unknown): Row {
-  const run = spawnSync(process.execPath, [path.join(REPO, "bin/medusa-rewards.js"), "simulate", "-"], {
-    input: JSON.stringify(scenario),
-    encoding: "utf8",
-    cwd: REPO,
-  })
-  if (run.status !== 0) throw new Error(`simulate exited ${run.status}: ${run.stderr}`)
-  return JSON.parse(run.stdout)
-}
-
-/** Normalizes a decimal string ("1.50" → "1.5") so equal amounts compare equal. */
-function norm(value: unknown): unknown {
-  if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) {
-    return value.includes(".") ? value.replace(/\.?0+$/, "") : value
-  }
-  if (Array.isArray(value)) return value.map(norm)
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Row).map(([k, v]) => [k, norm(v)]))
-  }
-  return value
-}
 
 async function rowsOf(container: MedusaContainer, sql: string, bindings: unknown[] = []): Promise<Row[]> {
   const pg = container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any

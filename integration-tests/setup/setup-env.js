@@ -8,6 +8,15 @@
 process.env.LOG_LEVEL ??= "error"
 process.env.MEDUSA_DISABLE_TELEMETRY ??= "true"
 
+// The app's daily close job (src/jobs/close-business-days.ts) ticks every five minutes in the
+// suite's process. Suites pin the rewards clock (`setClock`) and expect days to stay open and
+// queued events to wait until they close them; a tick in between would close those days behind
+// their back, and the test would fail or pass by the wall clock. Here the job's period is the
+// longest timer Node keeps (about 25 days: never within a run; a cron expression that far ahead,
+// such as once a year, would overflow Node's timer and fire at once, again and again). Suites
+// that test the job call its handler (days.spec.ts); redis.spec.ts gives its workers a schedule.
+process.env.MEDUSA_REWARDS_CLOSE_SCHEDULE ??= "2147483647"
+
 // Several suites in one process share MikroORM's global metadata; start each
 // suite clean (Medusa's documented test setup).
 const { MetadataStorage } = require("@medusajs/framework/mikro-orm/core")

@@ -19,14 +19,21 @@ export interface OrderFigures {
 
 export type Eligibility = { eligible: true; amount: Dec } | { eligible: false; reason: string }
 
+/** Minor-unit decimals by currency code, as ICU knows them (building a formatter is costly). */
+const minorUnits = new Map<string, number>()
+
 /** Decimals of a currency's minor unit (CNY 2, JPY 0); never more than the program keeps. */
 export function minorUnitDecimals(currencyCode: string, scale: number): number {
-  let digits = 2
-  try {
-    digits =
-      new Intl.NumberFormat("en", { style: "currency", currency: currencyCode }).resolvedOptions().maximumFractionDigits ?? 2
-  } catch {
-    // an unknown code keeps the common 2
+  let digits = minorUnits.get(currencyCode)
+  if (digits === undefined) {
+    digits = 2
+    try {
+      digits =
+        new Intl.NumberFormat("en", { style: "currency", currency: currencyCode }).resolvedOptions().maximumFractionDigits ?? 2
+    } catch {
+      // an unknown code keeps the common 2
+    }
+    minorUnits.set(currencyCode, digits)
   }
   return Math.min(digits, scale)
 }

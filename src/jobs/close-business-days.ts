@@ -40,7 +40,18 @@ export default async function closeBusinessDaysJob(container: MedusaContainer): 
   }
 }
 
+/**
+ * Every five minutes. MEDUSA_REWARDS_CLOSE_SCHEDULE, read when the job is loaded, replaces that:
+ * a cron expression (six fields for seconds: a test that must see many ticks runs it every two
+ * seconds) or a period in milliseconds (`2147483647`, the longest timer Node keeps: ~25 days).
+ */
+function closeSchedule(): string | { interval: number } {
+  const value = process.env.MEDUSA_REWARDS_CLOSE_SCHEDULE?.trim()
+  if (!value) return "*/5 * * * *"
+  return /^\d+$/.test(value) ? { interval: Number(value) } : value
+}
+
 export const config = {
   name: "medusa-rewards-close-business-days",
-  schedule: "*/5 * * * *",
+  schedule: closeSchedule(),
 }

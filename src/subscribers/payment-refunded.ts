@@ -1,5 +1,6 @@
 import type { SubscriberArgs, SubscriberConfig } from "@medusajs/framework"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
+import { orderOfPayment } from "../workflows/orders/order-of-payment"
 import { reverseOrderWorkflow } from "../workflows/orders/workflows/reverse-order"
 
 /**
@@ -7,13 +8,7 @@ import { reverseOrderWorkflow } from "../workflows/orders/workflows/reverse-orde
  * names the payment; its order is found through the payment collection link.
  */
 export default async function paymentRefundedHandler({ event, container }: SubscriberArgs<{ id: string }>) {
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({
-    entity: "payment",
-    fields: ["id", "payment_collection.order.id"],
-    filters: { id: event.data.id },
-  })
-  const orderId = (data[0] as any)?.payment_collection?.order?.id as string | undefined
+  const orderId = await orderOfPayment(container, event.data.id)
   if (!orderId) {
     // a refund of a payment that belongs to no order (e.g. a gift-card sale) has no rewards
     container.resolve(ContainerRegistrationKeys.LOGGER).debug(`medusa-rewards: payment ${event.data.id} has no order`)

@@ -1,6 +1,6 @@
 import type { SubscriberArgs, SubscriberConfig } from "@medusajs/framework"
-import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 import { returnCheckoutRewardsWorkflow } from "../workflows/members/workflows/return-checkout-rewards"
+import { orderOfPayment } from "../workflows/orders/order-of-payment"
 
 /**
  * `payment.refunded`, `order.return_received` → the refunded share of the credit and points an
@@ -18,13 +18,7 @@ export default async function returnCheckoutRewardsHandler({
     await returnCheckoutRewardsWorkflow(container).run({ input: { order_id, cause: { type: "return", return_id } } })
     return
   }
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({
-    entity: "payment",
-    fields: ["id", "payment_collection.order.id"],
-    filters: { id: event.data.id },
-  })
-  const orderId = (data[0] as any)?.payment_collection?.order?.id as string | undefined
+  const orderId = event.data.id ? await orderOfPayment(container, event.data.id) : null
   if (!orderId) return
   await returnCheckoutRewardsWorkflow(container).run({ input: { order_id: orderId, cause: { type: "refund" } } })
 }

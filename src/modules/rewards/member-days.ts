@@ -154,6 +154,8 @@ export class DayCloseState {
   private overlay: Overlay | null = null
   /** The batches handed to the engine, for staging them. */
   private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
+  /** Whether this close's staging table was made ready (prepareStaging). */
+  private staging = false
   /** COPY buffers, reused from batch to batch (one batch is staged at a time). */
   private readonly chunks: Buffer[] = []
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
@@ -516,7 +518,10 @@ export class DayCloseState {
     )
     const firstId = Number(last) - n * S + 1
     const table = partitionOf(this.gen + 1)
-    await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
+    if (!this.staging) {
+      await prepareStaging(trx, this.gen + 1)
+      this.staging = true
+    }
     const out = new BinaryRows(this.chunks)
     // the day's amounts of one member as numbers (patchable: safe integers)
     const x = new Float64Array(S)
@@ -729,6 +734,34 @@ function fitsInt8(v: bigint): boolean {
 
 function text(r: BinaryRow, k: number): string {
   return Buffer.from(r.view.buffer, r.start[k], r.length[k]).toString("utf8")
+}
+
+/**
+ * The staging table of snapshot generation `gen` (the current one + 1), ready for a close's rows:
+ * created if missing, kept with the rows of the close's batches staged before a crash. What can
+ * only be left over from a database whose rewards tables were emptied by hand (a test resetting
+ * them; generations start again at 1) is cleared: a table of that name attached as a partition
+ * (a published one always has gen ≤ the current generation), and staged rows whose batch no
+ * longer exists.
+ */
+async function prepareStaging(trx: Knex.Transaction, gen: number): Promise<void> {
+  const table = partitionOf(gen)
+  const [found] = await rows(
+    trx,
+    `select c.oid is not null as present, exists (select 1 from pg_inherits i where i.inhrelid = c.oid) as attached
+       from (select to_regclass(?) as oid) r left join pg_class c on c.oid = r.oid`,
+    [table]
+  )
+  if (found.present && found.attached) {
+    // the current snapshot's view may read it: point the view at the current snapshot first
+    const current = gen > 1 ? partitionOf(gen - 1) : null
+    const [exists] = current ? await rows(trx, `select to_regclass(?) is not null as ok`, [current]) : [{ ok: false }]
+    await trx.raw(`create or replace view rewards_member_state as select * from ${exists.ok ? current : "rewards_member_day where false"}`)
+    await trx.raw(`drop table ${table}`)
+  } else if (found.present) {
+    await trx.raw(`delete from ${table} s where not exists (select 1 from rewards_transfer_batch b where b.id = s.batch_id)`)
+  }
+  await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
 }
 
 /**

@@ -1,6 +1,53 @@
+import type { MedusaContainer } from "@medusajs/framework/types"
 import { Dec } from "../../engine/decimal"
 import { memberAccount } from "../../engine/ledger"
+import { REWARDS_MODULE } from "../../modules/rewards"
+import type RewardsModuleService from "../../modules/rewards/service"
 import type { OperationResult } from "../../modules/rewards/types"
+
+/** What a member asks of a sell-back or a conversion of growth points. */
+export interface GrowthPointsInput {
+  customer_id: string
+  /** Growth points to sell or convert, a decimal string > 0. */
+  points: string
+  /** The client's key for this request: the same key is applied once. */
+  idempotency_key?: string
+  /** Quote only: the same engine code runs and is rolled back. */
+  dry_run?: boolean
+}
+
+/**
+ * Runs a sell-back (RULES.md §2.3) or a conversion (§2.5) through the rewards module, in one
+ * transaction under the program lock (rolled back for a quote), and describes it with the
+ * price, gross value and fee it ran at and the member's balances before and after.
+ */
+export async function runGrowthOperation(
+  container: MedusaContainer,
+  kind: "sell" | "convert",
+  input: GrowthPointsInput
+): Promise<GrowthOperationView> {
+  const rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
+  const growth = await rewards.getMemberGrowth(input.customer_id)
+  const before = await rewards.getAccountBalances(memberAccount(input.customer_id))
+  const request = {
+    customerId: input.customer_id,
+    points: input.points,
+    requestId: input.idempotency_key ? `${input.customer_id}:${input.idempotency_key}` : undefined,
+  }
+  const options = { dryRun: input.dry_run === true }
+  const op = kind === "sell" ? await rewards.sellGrowthPoints(request, options) : await rewards.convertGrowthPoints(request, options)
+  return growthOperationView({
+    kind,
+    customerId: input.customer_id,
+    points: input.points,
+    price: growth.price,
+    scale: await rewards.scale(),
+    feeRate: growth.sell_fee_rate,
+    before,
+    op,
+    dryRun: input.dry_run === true,
+  })
+}
 
 /**
  * What a sell-back or conversion of growth points does (RULES.md §2.3, §2.5), as the

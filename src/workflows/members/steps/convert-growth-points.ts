@@ -1,17 +1,7 @@
 import { StepResponse, createStep } from "@medusajs/framework/workflows-sdk"
-import { REWARDS_MODULE } from "../../../modules/rewards"
-import type RewardsModuleService from "../../../modules/rewards/service"
-import { type GrowthOperationView, growthOperationView } from "../growth-quote"
+import { type GrowthPointsInput, runGrowthOperation } from "../growth-quote"
 
-export interface ConvertGrowthPointsStepInput {
-  customer_id: string
-  /** Growth points to convert, a decimal string > 0. */
-  points: string
-  /** The client's key for this request: the same key is applied once. */
-  idempotency_key?: string
-  /** Quote only: the same engine code runs and is rolled back. */
-  dry_run?: boolean
-}
+export type ConvertGrowthPointsStepInput = GrowthPointsInput
 
 export const convertGrowthPointsStepId = "convert-growth-points"
 
@@ -25,29 +15,9 @@ export const convertGrowthPointsStepId = "convert-growth-points"
  * Compensation: none. This is its workflow's last step, so nothing after it can fail; a
  * conversion is final like every ledger entry (RULES.md §1.8: a correction is a new transfer).
  */
-export const convertGrowthPointsStep = createStep(convertGrowthPointsStepId, async (input: ConvertGrowthPointsStepInput, { container }) => {
-  const rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
-  const growth = await rewards.getMemberGrowth(input.customer_id)
-  const before = await rewards.getAccountBalances(`m:${input.customer_id}`)
-  const op = await rewards.convertGrowthPoints(
-    {
-      customerId: input.customer_id,
-      points: input.points,
-      requestId: input.idempotency_key ? `${input.customer_id}:${input.idempotency_key}` : undefined,
-    },
-    { dryRun: input.dry_run === true }
-  )
-  return new StepResponse<GrowthOperationView>(
-    growthOperationView({
-      kind: "convert",
-      customerId: input.customer_id,
-      points: input.points,
-      price: growth.price,
-      scale: await rewards.scale(),
-      feeRate: growth.sell_fee_rate,
-      before,
-      op,
-      dryRun: input.dry_run === true,
-    })
-  )
-})
+export const convertGrowthPointsStep = createStep(
+  convertGrowthPointsStepId,
+  async (input: ConvertGrowthPointsStepInput, { container }) => {
+    return new StepResponse(await runGrowthOperation(container, "convert", input))
+  }
+)

@@ -1,17 +1,7 @@
 import { StepResponse, createStep } from "@medusajs/framework/workflows-sdk"
-import { REWARDS_MODULE } from "../../../modules/rewards"
-import type RewardsModuleService from "../../../modules/rewards/service"
-import { type GrowthOperationView, growthOperationView } from "../growth-quote"
+import { type GrowthPointsInput, runGrowthOperation } from "../growth-quote"
 
-export interface SellGrowthPointsStepInput {
-  customer_id: string
-  /** Growth points to sell, a decimal string > 0. */
-  points: string
-  /** The client's key for this request: the same key is applied once. */
-  idempotency_key?: string
-  /** Quote only: the same engine code runs and is rolled back. */
-  dry_run?: boolean
-}
+export type SellGrowthPointsStepInput = GrowthPointsInput
 
 export const sellGrowthPointsStepId = "sell-growth-points"
 
@@ -27,28 +17,5 @@ export const sellGrowthPointsStepId = "sell-growth-points"
  * admin action may do (RULES.md §1.8 invariant 4); a correction is a new, admin transfer.
  */
 export const sellGrowthPointsStep = createStep(sellGrowthPointsStepId, async (input: SellGrowthPointsStepInput, { container }) => {
-  const rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
-  const growth = await rewards.getMemberGrowth(input.customer_id)
-  const before = await rewards.getAccountBalances(`m:${input.customer_id}`)
-  const op = await rewards.sellGrowthPoints(
-    {
-      customerId: input.customer_id,
-      points: input.points,
-      requestId: input.idempotency_key ? `${input.customer_id}:${input.idempotency_key}` : undefined,
-    },
-    { dryRun: input.dry_run === true }
-  )
-  return new StepResponse<GrowthOperationView>(
-    growthOperationView({
-      kind: "sell",
-      customerId: input.customer_id,
-      points: input.points,
-      price: growth.price,
-      scale: await rewards.scale(),
-      feeRate: growth.sell_fee_rate,
-      before,
-      op,
-      dryRun: input.dry_run === true,
-    })
-  )
+  return new StepResponse(await runGrowthOperation(container, "sell", input))
 })
