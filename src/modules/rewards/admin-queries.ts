@@ -339,17 +339,9 @@ export interface LedgerFilter {
   order?: string
 }
 
-export interface LedgerRow {
-  id: string
+/** A transfer as the explorer lists it: amounts as decimals, the batch key, an ISO timestamp. */
+export interface LedgerRow extends Pick<LedgerTransfer, "id" | "source" | "configVersion" | "day" | "asset" | "debit" | "credit" | "amount" | "reason"> {
   batchKey: string
-  source: string
-  configVersion: number
-  day: string
-  asset: string
-  debit: string
-  credit: string
-  amount: string
-  reason: string
   createdAt: string
 }
 
