@@ -170,7 +170,9 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
           if (await tx.hasBatch(chunkKey)) return
           const op = await engine.internalOp(tx, day)
           const batches: TransferBatch[] = [batch(chunkKey, [], `day:${day}`)]
-          for (const memberId of due.slice(n * engine.dayBatchSize, (n + 1) * engine.dayBatchSize)) {
+          const chunk = due.slice(n * engine.dayBatchSize, (n + 1) * engine.dayBatchSize)
+          await tx.prefetchBalances?.(chunk)
+          for (const memberId of chunk) {
             const holdings = await op.balance(memberId, "GROWTH")
             if (holdings === 0n) continue
             const from = op.transfers.length

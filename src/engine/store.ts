@@ -60,6 +60,11 @@ export interface StoreTx {
   /** A member's tranches, oldest first (RULES.md §4.6). */
   getTranches(memberId: string): Promise<TrancheRecord[]>
   getMemberBalances(memberId: string): Promise<MemberBalances>
+  /**
+   * A hint: this unit of work is about to read these members' balances (a day close's forced
+   * exits); a store may read them all at once. Optional.
+   */
+  prefetchBalances?(memberIds: readonly string[]): Promise<void>
   getSystemBalance(account: string, asset: Asset): Promise<bigint>
   hasBatch(key: string): Promise<boolean>
   /** Pending orders that mature in the close of `day`, in placement order (RULES.md §1.4). */

@@ -86,6 +86,9 @@ function wholeNumber(text: string): bigint {
   return BigInt(dot < 0 ? text : text.slice(0, dot))
 }
 
+/** Binary COPYs that read a snapshot side by side. */
+const READ_STREAMS = 2
+
 /** What operations changed since the snapshot (read again at every stream). */
 interface Overlay {
   members: Map<number, { referrer: number; depth: number; net: string }>
@@ -148,7 +151,7 @@ export class DayCloseState {
   /** The buffers the snapshot's rows arrived in (as Buffers and DataViews over all of each). */
   private readonly arena: Buffer[] = []
   private readonly views: DataView[] = []
-  private lastView: DataView | null = null
+  private readonly viewIndex = new Map<DataView, number>()
   /** Snapshot rows whose amounts did not fit int8, exact (units of the snapshot's scale). */
   private readonly wide = new Map<number, Exact>()
   private overlay: Overlay | null = null
@@ -201,11 +204,28 @@ export class DayCloseState {
     this.stLen = widen(this.stLen, (k) => new Int32Array(k))
   }
 
+  /**
+   * The snapshot's rows, in READ_STREAMS binary COPYs over ranges of its blocks, side by side:
+   * PostgreSQL's output runs on as many backends while this process takes the rows as they come.
+   */
   private async readSnapshot(db: Knex): Promise<void> {
+    const table = partitionOf(this.gen)
+    const [{ blocks }] = await rows(db, `select (pg_relation_size(?) / current_setting('block_size')::int)::int as blocks`, [table])
+    const step = Math.ceil((blocks + 1) / READ_STREAMS)
+    await Promise.all(
+      Array.from({ length: READ_STREAMS }, (_, k) =>
+        this.readBlocks(db, table, k * step, k === READ_STREAMS - 1 ? null : (k + 1) * step)
+      )
+    )
+  }
+
+  /** Rows of blocks [from, to) (to null: to the end). */
+  private async readBlocks(db: Knex, table: string, from: number, to: number | null): Promise<void> {
     const { client, release } = await clientOf(db)
     const wide: bigint[] = []
+    const range = `ctid >= '(${from},0)'::tid${to === null ? "" : ` and ctid < '(${to},0)'::tid`}`
     try {
-      await copyOut(client, `copy (select ${SNAPSHOT_COLUMNS.join(", ")} from ${partitionOf(this.gen)}) to stdout (format binary)`, (r: BinaryRow) => {
+      await copyOut(client, `copy (select ${SNAPSHOT_COLUMNS.join(", ")} from ${table} where ${range}) to stdout (format binary)`, (r: BinaryRow) => {
         const v = r.view
         const seq = v.getInt32(r.start[0])
         if (seq >= this.present.length) this.grow(seq + 1)
@@ -216,12 +236,14 @@ export class DayCloseState {
         const len = r.length[4]
         if (len >= 0) {
           // the row's bytes stay where the socket delivered them: keep that buffer, note where
-          if (v !== this.lastView) {
+          let chunk = this.viewIndex.get(v)
+          if (chunk === undefined) {
+            chunk = this.views.length
             this.views.push(v)
             this.arena.push(Buffer.from(v.buffer))
-            this.lastView = v
+            this.viewIndex.set(v, chunk)
           }
-          this.stChunk[seq] = this.views.length - 1
+          this.stChunk[seq] = chunk
           this.stAt[seq] = r.start[4]
           this.stLen[seq] = len
         } else {

@@ -451,12 +451,24 @@ class PostgresStoreTx implements StoreTx {
           where m.customer_id = ? and m.${LIVE}`,
         [memberId]
       )
-      const state = r ? decodeState(r.state, r.wide) : null
-      if (state) MEMBER_ASSETS.forEach((a, i) => (b![a] = state.bal[i]))
-      for (const [asset, amount] of (r?.journal ?? []) as [MemberAsset, string][]) b[asset] += BigInt(integerPart(amount))
+      if (r) b = balancesOf(r)
       this.balances.set(memberId, b)
     }
     return { ...b }
+  }
+
+  async prefetchBalances(memberIds: readonly string[]): Promise<void> {
+    const missing = memberIds.filter((id) => !this.balances.has(id))
+    if (missing.length === 0) return
+    const list = await this.q(
+      `select m.customer_id, s.state, s.wide::text as wide,
+              (select coalesce(json_agg(json_build_array(j.asset, j.amount::text)), '[]'::json)
+                 from rewards_member_balance j where j.account = 'm:' || m.customer_id) as journal
+         from rewards_member m left join rewards_member_state s on s.seq = m.seq
+        where m.customer_id = any(?::text[]) and m.${LIVE}`,
+      [missing]
+    )
+    for (const r of list) this.balances.set(r.customer_id, balancesOf(r))
   }
 
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
@@ -836,6 +848,15 @@ function toOrder(o: Row): OrderRecord {
     worth: grants(o.worth),
     configVersion: o.config_version,
   }
+}
+
+/** A member's balances now: its snapshot row's (`state`, `wide`) plus its changes since (`journal`). */
+function balancesOf(r: Row): MemberBalances {
+  const b = emptyBalances()
+  const state = decodeState(r.state, r.wide)
+  if (state) MEMBER_ASSETS.forEach((a, i) => (b[a] = state.bal[i]))
+  for (const [asset, amount] of (r.journal ?? []) as [MemberAsset, string][]) b[asset] += BigInt(integerPart(amount))
+  return b
 }
 
 /**
