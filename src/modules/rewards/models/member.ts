@@ -4,7 +4,7 @@ import { model } from "@medusajs/framework/utils"
  * A member of the program (RULES.md §1.1): one per Medusa customer, placed in the
  * referral forest when joining. The engine's member id is the customer id; amounts are
  * exact decimals, weights whole numbers. What the day close computes of a member (balances, team
- * performance, star level) lives in its day snapshot, `rewards_member_day` (Migration20261201100000);
+ * performance, star level) lives in its day snapshot, `rewards_member_day` (Migration20261203070000);
  * `rewards_member_now` joins them.
  */
 const RewardsMember = model

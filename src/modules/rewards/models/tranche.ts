@@ -3,7 +3,7 @@ import { model } from "@medusajs/framework/utils"
 /**
  * Locked points of one order, released daily (RULES.md §4.1–4.2, §4.6). `remaining` is what the
  * last operation that touched the tranche left; the day close keeps what each close leaves in the
- * member's day snapshot instead (Migration20261201100000): `rewards_tranche_now` gives the current
+ * member's day snapshot instead (Migration20261203070000): `rewards_tranche_now` gives the current
  * value.
  */
 const RewardsTranche = model
