@@ -17,6 +17,7 @@
  * a test is gone in the next one. A `beforeAll` in a nested `describe` that
  * starts after the first test is wiped by the next restore: seed at the top.
  */
+export * from "./audit"
 export * from "./auth"
 export * from "./events"
 export * from "./order"

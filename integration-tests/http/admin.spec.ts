@@ -18,7 +18,7 @@ import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow } from "../../src/workflows"
-import { type AdminUser, createAdminUser, createCustomer, placeOrder, seedStore, type SeededStore } from "../helpers"
+import { auditAfterEachTest, type AdminUser, createAdminUser, createCustomer, placeOrder, seedStore, type SeededStore } from "../helpers"
 
 const PROGRAM = {
   currency: "CNY",
@@ -61,6 +61,7 @@ async function writeCounts(container: MedusaContainer) {
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ api, getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let store: SeededStore
     let rewards: RewardsModuleService
@@ -286,6 +287,24 @@ medusaIntegrationTestRunner({
       expect(batch.source).toBe(admin.user.id)
       await api.post(url, { asset: "CREDIT", amount: "-12.5", reason: "reverted" }, admin.headers)
       await rejects(api.post(url, { asset: "CREDIT", amount: "-0.0001", reason: "below zero" }, admin.headers), ["amount"])
+    })
+
+    it("audit: sound after real orders and a close; a balance no transfer explains is named, also of an account that is no member", async () => {
+      const { data: sound } = await api.get("/admin/rewards/audit", admin.headers)
+      expect(sound.ok).toBe(true)
+      expect(sound.violations).toEqual([])
+      expect(sound.transfers).toBeGreaterThan(10)
+
+      // a member's balance changed behind the ledger's back, and a change row of an account that is no member
+      const member = `m:${people.d.id}`
+      await rowsOf(container, `insert into rewards_member_balance (account, asset, amount) values (?, 'POINTS', 7), ('m:nobody', 'CREDIT', 3)`, [member])
+      const { data: broken } = await api.get("/admin/rewards/audit", admin.headers)
+      expect(broken.ok).toBe(false)
+      expect(broken.violations.map((v: Row) => [v.invariant, v.accounts]).sort()).toEqual([
+        [1, [member]], // customer ids ("m:cus_…") sort before "m:nobody"
+        [1, ["m:nobody"]],
+      ])
+      await rowsOf(container, `delete from rewards_member_balance where (account, asset) in ((?, 'POINTS'), ('m:nobody', 'CREDIT'))`, [member])
     })
 
     it("referrer: changes before the first order, moves the downline's depth, refuses cycles and members who ordered", async () => {

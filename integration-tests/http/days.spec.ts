@@ -14,7 +14,7 @@ import closeBusinessDaysJob from "../../src/jobs/close-business-days"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import type { ImportItem } from "../../src/modules/rewards/types"
-import { createAdminUser, type AdminUser } from "../helpers"
+import { auditAfterEachTest, createAdminUser, type AdminUser } from "../helpers"
 
 const PROGRAM = {
   currency: "CNY",
@@ -48,6 +48,7 @@ function base(n: number): ImportItem[] {
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ api, getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let rewards: RewardsModuleService
     let admin: AdminUser

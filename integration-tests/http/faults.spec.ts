@@ -41,6 +41,7 @@ import paymentRefundedHandler from "../../src/subscribers/payment-refunded"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
 import { sleep, waitFor } from "../../scripts/lib/processes"
 import {
+  auditAfterEachTest,
   cancelOrder,
   createCustomer,
   getOrderPayments,
@@ -96,6 +97,7 @@ type Truth = { order: string; amount: string; share: string }
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let store: SeededStore
     let rewards: RewardsModuleService

@@ -16,7 +16,7 @@ import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
-import { cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+import { auditAfterEachTest, cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
 import { memberBalances, norm, simulate } from "../helpers/ledger"
 
 // The program of this suite: every scheme on, in UTC so business days are plain dates.
@@ -48,6 +48,7 @@ async function rowsOf(container: MedusaContainer, sql: string, bindings: unknown
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let store: SeededStore
     let rewards: RewardsModuleService

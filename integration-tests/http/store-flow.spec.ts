@@ -7,6 +7,7 @@
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import {
+  auditAfterEachTest,
   cancelOrder,
   createAdminUser,
   createCustomer,
@@ -26,6 +27,7 @@ import {
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ api, getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let store: SeededStore
     let buyer: TestCustomer

@@ -21,6 +21,7 @@ import type RewardsModuleService from "../../src/modules/rewards/service"
 import { unsealCode } from "../../src/providers/sms/seal"
 import { awardOrderWorkflow, joinMemberWorkflow, returnCheckoutRewardsWorkflow, rewardsCreditLines } from "../../src/workflows"
 import {
+  auditAfterEachTest,
   addShippingMethod,
   cancelOrder,
   createAdminUser,
@@ -78,6 +79,7 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number | undefine
 medusaIntegrationTestRunner({
   inApp: true,
   testSuite: ({ api, getContainer }) => {
+    auditAfterEachTest(getContainer)
     let container: MedusaContainer
     let store: SeededStore
     let rewards: RewardsModuleService

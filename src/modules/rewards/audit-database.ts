@@ -35,7 +35,17 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
         order by b.id, t.id`
     )
   ).rows as Row[]
-  const balances = (await db.raw(`select account, asset, amount::text as amount from rewards_balance_now`)).rows as Row[]
+  // rewards_balance_now shows members' balances only; a change row of an account that is no
+  // member would be invisible there, so it is audited too (its transfers cannot match it)
+  const balances = (
+    await db.raw(
+      `select account, asset, amount::text as amount from rewards_balance_now
+       union all
+       select j.account, j.asset, j.amount::text from rewards_member_balance j
+        where j.amount <> 0
+          and not exists (select 1 from rewards_member m where m.customer_id = substr(j.account, 3) and m.deleted_at is null)`
+    )
+  ).rows as Row[]
   const tranches = (await db.raw(`select * from rewards_tranche_now order by seq`)).rows as Row[]
   const result = audit(
     {
