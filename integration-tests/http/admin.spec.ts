@@ -9,16 +9,12 @@
  * A ← B ← C (referral codes), D without referrer and without orders; B and C bought on DAY1,
  * A on DAY2; DAY1 is closed.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow } from "../../src/workflows"
-import { auditAfterEachTest, type AdminUser, createAdminUser, createCustomer, placeOrder, seedStore, type SeededStore } from "../helpers"
+import { useProgram, rowsOf, auditAfterEachTest, type AdminUser, createAdminUser, createCustomer, placeOrder, seedStore, type SeededStore } from "../helpers"
 
 const PROGRAM = {
   currency: "CNY",
@@ -30,20 +26,13 @@ const PROGRAM = {
     release: { enabled: true, levels: [{ threshold: "150", multiple: "2.5" }] },
   },
 }
-const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-admin-")), "program.json")
-writeFileSync(programFile, JSON.stringify(PROGRAM))
-process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+useProgram("admin", PROGRAM)
 
 const DAY1 = "2026-04-06"
 const DAY2 = "2026-04-07"
 const DAY3 = "2026-04-08"
 
 type Row = Record<string, any>
-
-async function rowsOf(container: MedusaContainer, sql: string, bindings: unknown[] = []): Promise<Row[]> {
-  const pg = container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any
-  return (await pg.raw(sql, bindings)).rows
-}
 
 /** Row counts of every table an admin route could write. */
 async function writeCounts(container: MedusaContainer) {

@@ -4,9 +4,6 @@
  * reported with its error in the admin API and the next tick finishes it without paying
  * anything twice; the admin API lists day runs and closes pending days on demand.
  */
-import { writeFileSync, mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
@@ -14,7 +11,7 @@ import closeBusinessDaysJob from "../../src/jobs/close-business-days"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import type { ImportItem } from "../../src/modules/rewards/types"
-import { auditAfterEachTest, createAdminUser, type AdminUser } from "../helpers"
+import { useProgram, auditAfterEachTest, createAdminUser, type AdminUser } from "../helpers"
 
 const PROGRAM = {
   currency: "CNY",
@@ -26,9 +23,7 @@ const PROGRAM = {
     release: { enabled: true, levels: [{ threshold: "100", multiple: "2" }], teamRewardsEnabled: false },
   },
 }
-const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-days-")), "program.json")
-writeFileSync(programFile, JSON.stringify(PROGRAM))
-process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+useProgram("days", PROGRAM)
 
 type Row = Record<string, any>
 

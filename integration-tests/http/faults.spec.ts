@@ -23,9 +23,6 @@
  * inbox rows whose key matches a pattern in `rewards_test_block`, so the automatic delivery by
  * the local event bus fails, as a lost event would; the test delivers it later itself.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
@@ -41,6 +38,7 @@ import paymentRefundedHandler from "../../src/subscribers/payment-refunded"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
 import { sleep, waitFor } from "../../scripts/lib/processes"
 import {
+  useProgram,
   auditAfterEachTest,
   cancelOrder,
   createCustomer,
@@ -64,9 +62,7 @@ const PROGRAM = {
     release: { enabled: true, levels: [{ threshold: "150", multiple: "2.5" }], teamRewardsEnabled: true },
   },
 }
-const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-faults-")), "program.json")
-writeFileSync(programFile, JSON.stringify(PROGRAM))
-process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+useProgram("faults", PROGRAM)
 process.env.MEDUSA_REWARDS_DAY_BATCH_SIZE = "5"
 
 const DAY1 = "2026-03-02"

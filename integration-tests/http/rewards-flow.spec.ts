@@ -6,9 +6,6 @@
  * concurrent `order.placed` pays once, and bad input is recorded with its reason and writes
  * nothing.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
@@ -16,7 +13,7 @@ import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
-import { auditAfterEachTest, cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+import { useProgram, rowsOf, auditAfterEachTest, cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
 import { memberBalances, norm, simulate } from "../helpers/ledger"
 
 // The program of this suite: every scheme on, in UTC so business days are plain dates.
@@ -30,20 +27,13 @@ const PROGRAM = {
     release: { enabled: true, levels: [{ threshold: "150", multiple: "2.5" }] },
   },
 }
-const programFile = path.join(mkdtempSync(path.join(tmpdir(), "rewards-flow-")), "program.json")
-writeFileSync(programFile, JSON.stringify(PROGRAM))
-process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+useProgram("flow", PROGRAM)
 
 const DAY1 = "2026-03-02"
 const DAY2 = "2026-03-03"
 const DAY3 = "2026-03-04"
 
 type Row = Record<string, any>
-
-async function rowsOf(container: MedusaContainer, sql: string, bindings: unknown[] = []): Promise<Row[]> {
-  const pg = container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any
-  return (await pg.raw(sql, bindings)).rows
-}
 
 medusaIntegrationTestRunner({
   inApp: true,

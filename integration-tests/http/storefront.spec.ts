@@ -7,9 +7,6 @@
  * no member reaches another's data, 401 without a token, a customer token is no admin token,
  * SMS code guessing locks the phone — and 50 concurrent checkouts spending one balance.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { createCartCreditLinesWorkflow } from "@medusajs/core-flows"
 import Medusa, { FetchError } from "@medusajs/js-sdk"
 import type { MedusaContainer } from "@medusajs/framework/types"
@@ -21,6 +18,7 @@ import type RewardsModuleService from "../../src/modules/rewards/service"
 import { unsealCode } from "../../src/providers/sms/seal"
 import { awardOrderWorkflow, joinMemberWorkflow, returnCheckoutRewardsWorkflow, rewardsCreditLines } from "../../src/workflows"
 import {
+  useProgram,
   auditAfterEachTest,
   addShippingMethod,
   cancelOrder,
@@ -51,9 +49,7 @@ const PROGRAM = {
     },
   },
 }
-const programFile = path.join(mkdtempSync(path.join(tmpdir(), "storefront-")), "program.json")
-writeFileSync(programFile, JSON.stringify(PROGRAM))
-process.env.MEDUSA_REWARDS_PROGRAM_FILE = programFile
+useProgram("storefront", PROGRAM)
 process.env.MEDUSA_REWARDS_STOREFRONT_URL = "https://shop.example.com/"
 
 const DAY1 = "2026-03-02"
