@@ -39,123 +39,147 @@ export interface AuditResult {
 
 const PRICE_DECIMALS = 12
 
-export function audit(reader: LedgerReader, initialPrice: Dec): AuditResult {
-  const violations: Violation[] = []
-  const recomputed = new Map<string, bigint>()
-  const add = (account: string, asset: Asset, delta: bigint) => {
-    const k = `${account}|${asset}`
-    recomputed.set(k, (recomputed.get(k) ?? 0n) + delta)
+/**
+ * The audit fed one transfer at a time, in commit order ({@link LedgerAudit.transfer}), then
+ * checked against the cached state ({@link LedgerAudit.finish}): a reader may stream a ledger of
+ * any length, the audit keeps one running sum per (account, asset) and nothing per transfer.
+ */
+export class LedgerAudit {
+  private readonly violations: Violation[] = []
+  private readonly recomputed = new Map<string, bigint>()
+  // Invariant 4 walks the transfers in commit order, tracking pool and supply.
+  private pool = 0n
+  private supply = 0n
+  private price: Dec
+  private batch = -1
+  private batchKey = ""
+  private touched = false
+  private adminGrowth = false
+  private count = 0
+
+  constructor(initialPrice: Dec) {
+    this.price = initialPrice
   }
 
-  // Invariant 4 walks the transfers in commit order, tracking pool and supply.
-  let pool = 0n
-  let supply = 0n
-  let price = initialPrice
-  let batch = -1
-  let batchKey = ""
-  let touched = false
-  let adminGrowth = false
-  const closeBatch = () => {
-    if (!touched) return
-    if (supply > 0n) {
-      const next = new Dec(pool.toString()).div(new Dec(supply.toString())).toDecimalPlaces(PRICE_DECIMALS, Dec.ROUND_FLOOR)
-      if (next.lt(price) && !adminGrowth) {
-        violations.push({
+  private add(account: string, asset: Asset, delta: bigint): void {
+    const k = `${account}|${asset}`
+    this.recomputed.set(k, (this.recomputed.get(k) ?? 0n) + delta)
+  }
+
+  private closeBatch(): void {
+    if (!this.touched) return
+    if (this.supply > 0n) {
+      const next = new Dec(this.pool.toString()).div(new Dec(this.supply.toString())).toDecimalPlaces(PRICE_DECIMALS, Dec.ROUND_FLOOR)
+      if (next.lt(this.price) && !this.adminGrowth) {
+        this.violations.push({
           invariant: 4,
-          message: `growth price fell from ${price.toFixed()} to ${next.toFixed()} in ${batchKey}`,
+          message: `growth price fell from ${this.price.toFixed()} to ${next.toFixed()} in ${this.batchKey}`,
           accounts: [SYSTEM.growthPool],
         })
       }
-      price = next
+      this.price = next
     }
-    touched = false
-    adminGrowth = false
+    this.touched = false
+    this.adminGrowth = false
   }
 
-  let count = 0
-  for (const t of reader.transfers()) {
-    count++
-    if (t.batch !== batch) {
-      closeBatch()
-      batch = t.batch
-      batchKey = t.batchKey
+  /** The next transfer in commit order. */
+  transfer(t: LedgerRow): void {
+    this.count++
+    if (t.batch !== this.batch) {
+      this.closeBatch()
+      this.batch = t.batch
+      this.batchKey = t.batchKey
     }
     if (t.amount <= 0n) {
-      violations.push({ invariant: 1, message: `transfer of ${t.amount} in ${t.batchKey}`, accounts: [t.debit, t.credit] })
+      this.violations.push({ invariant: 1, message: `transfer of ${t.amount} in ${t.batchKey}`, accounts: [t.debit, t.credit] })
     }
-    add(t.debit, t.asset, -t.amount)
-    add(t.credit, t.asset, t.amount)
+    this.add(t.debit, t.asset, -t.amount)
+    this.add(t.credit, t.asset, t.amount)
     if (t.asset === "MONEY" && (t.debit === SYSTEM.growthPool || t.credit === SYSTEM.growthPool)) {
-      pool += t.credit === SYSTEM.growthPool ? t.amount : -t.amount
-      touched = true
+      this.pool += t.credit === SYSTEM.growthPool ? t.amount : -t.amount
+      this.touched = true
     }
     if (t.asset === "GROWTH") {
       // supply = issued − burned: changes when points leave issuance or reach the burn account
-      if (t.debit === SYSTEM.issuance) supply += t.amount
-      if (t.credit === SYSTEM.issuance) supply -= t.amount
-      if (t.credit === SYSTEM.burned) supply -= t.amount
-      if (t.debit === SYSTEM.burned) supply += t.amount
-      touched = true
-      if (t.reason === "admin.adjust") adminGrowth = true
-    }
-  }
-  closeBatch()
-  if (!price.eq(reader.recordedPrice())) {
-    violations.push({
-      invariant: 4,
-      message: `recorded growth price ${reader.recordedPrice().toFixed()} differs from the ledger's ${price.toFixed()}`,
-      accounts: [SYSTEM.growthPool],
-    })
-  }
-
-  // Invariant 1: every cached balance equals the sum of its transfers.
-  const cached = new Map<string, bigint>()
-  for (const { account, asset, balance } of reader.cachedBalances()) {
-    cached.set(`${account}|${asset}`, balance)
-    if (isMemberAccount(account) && balance < 0n) {
-      violations.push({ invariant: 3, message: `${account} holds ${balance} ${asset}`, accounts: [account] })
-    }
-  }
-  for (const k of new Set([...cached.keys(), ...recomputed.keys()])) {
-    const a = cached.get(k) ?? 0n
-    const b = recomputed.get(k) ?? 0n
-    if (a !== b) {
-      const [account] = k.split("|")
-      violations.push({ invariant: 1, message: `${k}: balance ${a}, transfers sum to ${b}`, accounts: [account] })
+      if (t.debit === SYSTEM.issuance) this.supply += t.amount
+      if (t.credit === SYSTEM.issuance) this.supply -= t.amount
+      if (t.credit === SYSTEM.burned) this.supply -= t.amount
+      if (t.debit === SYSTEM.burned) this.supply += t.amount
+      this.touched = true
+      if (t.reason === "admin.adjust") this.adminGrowth = true
     }
   }
 
-  // Invariant 2: each asset sums to zero over all accounts.
-  const perAsset = new Map<string, bigint>()
-  for (const [k, v] of recomputed) {
-    const asset = k.slice(k.lastIndexOf("|") + 1)
-    perAsset.set(asset, (perAsset.get(asset) ?? 0n) + v)
-  }
-  for (const [asset, sum] of perAsset) {
-    if (sum !== 0n) violations.push({ invariant: 2, message: `${asset} sums to ${sum}`, accounts: [] })
-  }
+  /** After the last transfer: the checks against the cached balances, tranches and price. */
+  finish(state: Omit<LedgerReader, "transfers">): AuditResult {
+    const { violations, recomputed } = this
+    this.closeBatch()
+    const price = this.price
+    if (!price.eq(state.recordedPrice())) {
+      violations.push({
+        invariant: 4,
+        message: `recorded growth price ${state.recordedPrice().toFixed()} differs from the ledger's ${price.toFixed()}`,
+        accounts: [SYSTEM.growthPool],
+      })
+    }
 
-  // Invariant 5: locked points are exactly what the tranches hold, and no tranche went below 0.
-  const lockedByTranches = new Map<string, bigint>()
-  for (const t of reader.allTranches()) {
-    if (t.remaining < 0n) {
-      violations.push({ invariant: 5, message: `tranche ${t.orderId} holds ${t.remaining}`, accounts: [`m:${t.memberId}`] })
+    // Invariant 1: every cached balance equals the sum of its transfers.
+    const cached = new Map<string, bigint>()
+    for (const { account, asset, balance } of state.cachedBalances()) {
+      cached.set(`${account}|${asset}`, balance)
+      if (isMemberAccount(account) && balance < 0n) {
+        violations.push({ invariant: 3, message: `${account} holds ${balance} ${asset}`, accounts: [account] })
+      }
     }
-    lockedByTranches.set(t.memberId, (lockedByTranches.get(t.memberId) ?? 0n) + t.remaining)
-  }
-  for (const [k, v] of recomputed) {
-    if (!k.endsWith("|POINTS_LOCKED")) continue
-    const account = k.slice(0, k.lastIndexOf("|"))
-    if (!isMemberAccount(account)) continue
-    const inTranches = lockedByTranches.get(memberOf(account)) ?? 0n
-    if (inTranches !== v) {
-      violations.push({ invariant: 5, message: `${account} has ${v} locked points, its tranches ${inTranches}`, accounts: [account] })
+    for (const k of new Set([...cached.keys(), ...recomputed.keys()])) {
+      const a = cached.get(k) ?? 0n
+      const b = recomputed.get(k) ?? 0n
+      if (a !== b) {
+        const [account] = k.split("|")
+        violations.push({ invariant: 1, message: `${k}: balance ${a}, transfers sum to ${b}`, accounts: [account] })
+      }
     }
-  }
-  for (const [memberId, v] of lockedByTranches) {
-    if (v !== 0n && !recomputed.has(`m:${memberId}|POINTS_LOCKED`)) {
-      violations.push({ invariant: 5, message: `tranches of ${memberId} hold ${v} without a ledger balance`, accounts: [`m:${memberId}`] })
+
+    // Invariant 2: each asset sums to zero over all accounts.
+    const perAsset = new Map<string, bigint>()
+    for (const [k, v] of recomputed) {
+      const asset = k.slice(k.lastIndexOf("|") + 1)
+      perAsset.set(asset, (perAsset.get(asset) ?? 0n) + v)
     }
+    for (const [asset, sum] of perAsset) {
+      if (sum !== 0n) violations.push({ invariant: 2, message: `${asset} sums to ${sum}`, accounts: [] })
+    }
+
+    // Invariant 5: locked points are exactly what the tranches hold, and no tranche went below 0.
+    const lockedByTranches = new Map<string, bigint>()
+    for (const t of state.allTranches()) {
+      if (t.remaining < 0n) {
+        violations.push({ invariant: 5, message: `tranche ${t.orderId} holds ${t.remaining}`, accounts: [`m:${t.memberId}`] })
+      }
+      lockedByTranches.set(t.memberId, (lockedByTranches.get(t.memberId) ?? 0n) + t.remaining)
+    }
+    for (const [k, v] of recomputed) {
+      if (!k.endsWith("|POINTS_LOCKED")) continue
+      const account = k.slice(0, k.lastIndexOf("|"))
+      if (!isMemberAccount(account)) continue
+      const inTranches = lockedByTranches.get(memberOf(account)) ?? 0n
+      if (inTranches !== v) {
+        violations.push({ invariant: 5, message: `${account} has ${v} locked points, its tranches ${inTranches}`, accounts: [account] })
+      }
+    }
+    for (const [memberId, v] of lockedByTranches) {
+      if (v !== 0n && !recomputed.has(`m:${memberId}|POINTS_LOCKED`)) {
+        violations.push({ invariant: 5, message: `tranches of ${memberId} hold ${v} without a ledger balance`, accounts: [`m:${memberId}`] })
+      }
+    }
+    return { ok: violations.length === 0, violations, transfers: this.count }
   }
-  return { ok: violations.length === 0, violations, transfers: count }
+}
+
+/** The whole audit over a reader whose transfers are at hand (the simulator, the memory store). */
+export function audit(reader: LedgerReader, initialPrice: Dec): AuditResult {
+  const check = new LedgerAudit(initialPrice)
+  for (const t of reader.transfers()) check.transfer(t)
+  return check.finish(reader)
 }

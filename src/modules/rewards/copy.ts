@@ -13,6 +13,13 @@ export interface PgClient {
   query(stream: unknown): unknown
 }
 
+/** The pg client under `db` (a transaction's own connection), for COPY; `release` when done. */
+export async function clientOf(db: { client: unknown }): Promise<{ client: PgClient; release: () => void }> {
+  const knexClient = db.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): void }
+  const client = (await knexClient.acquireConnection()) as PgClient
+  return { client, release: () => knexClient.releaseConnection(client) }
+}
+
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1")
 const OID = { int4: 23, int8: 20, numeric: 1700 } as const
 const CHUNK = 1 << 20

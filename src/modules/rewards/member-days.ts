@@ -20,7 +20,7 @@ import { type BalanceRow, DuplicateBatchError, type MemberDayBatch, type MemberD
 import {
   type BinaryRow,
   BinaryRows,
-  type PgClient,
+  clientOf,
   copyIn,
   copyOut,
   int4At,
@@ -54,13 +54,6 @@ const WIDE_TRANCHES = S + A + 2
 
 async function rows(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
   return (await db.raw(sql, bindings as Knex.RawBinding[])).rows as Row[]
-}
-
-/** The pg client under `db` (a transaction's own connection), for COPY; `release` when done. */
-async function clientOf(db: Db): Promise<{ client: PgClient; release: () => void }> {
-  const knexClient = (db as any).client
-  const client = (await knexClient.acquireConnection()) as PgClient
-  return { client, release: () => knexClient.releaseConnection(client) }
 }
 
 /** `123.45` as units of 10^-scale (exact; the caller chose a scale with enough decimals). */
