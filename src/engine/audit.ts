@@ -40,9 +40,10 @@ export interface AuditResult {
 const PRICE_DECIMALS = 12
 
 /**
- * The audit fed one transfer at a time, in commit order ({@link LedgerAudit.transfer}), then
- * checked against the cached state ({@link LedgerAudit.finish}): a reader may stream a ledger of
- * any length, the audit keeps one running sum per (account, asset) and nothing per transfer.
+ * The audit fed one transfer at a time, in commit order ({@link LedgerAudit.transfer}), then the
+ * cached balances and the tranches one at a time, then {@link LedgerAudit.finish}: a reader may
+ * stream a ledger of any length; the audit keeps a running sum per (account, asset) and nothing
+ * per transfer or per row.
  */
 export class LedgerAudit {
   private readonly violations: Violation[] = []
@@ -56,6 +57,9 @@ export class LedgerAudit {
   private touched = false
   private adminGrowth = false
   private count = 0
+  /** The (account, asset) keys whose cached balance was checked. */
+  private readonly checked = new Set<string>()
+  private readonly lockedByTranches = new Map<string, bigint>()
 
   constructor(initialPrice: Dec) {
     this.price = initialPrice
@@ -111,33 +115,46 @@ export class LedgerAudit {
     }
   }
 
-  /** After the last transfer: the checks against the cached balances, tranches and price. */
-  finish(state: Omit<LedgerReader, "transfers">): AuditResult {
-    const { violations, recomputed } = this
+  /**
+   * A cached balance, after the last transfer (invariants 1 and 3). Each (account, asset) at most
+   * once; zero balances may be left out.
+   */
+  balance(account: string, asset: Asset, balance: bigint): void {
+    const k = `${account}|${asset}`
+    this.checked.add(k)
+    if (isMemberAccount(account) && balance < 0n) {
+      this.violations.push({ invariant: 3, message: `${account} holds ${balance} ${asset}`, accounts: [account] })
+    }
+    const fromTransfers = this.recomputed.get(k) ?? 0n
+    if (balance !== fromTransfers) {
+      this.violations.push({ invariant: 1, message: `${k}: balance ${balance}, transfers sum to ${fromTransfers}`, accounts: [account] })
+    }
+  }
+
+  /** A tranche as it stands, after the last transfer (invariant 5). */
+  tranche(t: TrancheRecord): void {
+    if (t.remaining < 0n) {
+      this.violations.push({ invariant: 5, message: `tranche ${t.orderId} holds ${t.remaining}`, accounts: [`m:${t.memberId}`] })
+    }
+    this.lockedByTranches.set(t.memberId, (this.lockedByTranches.get(t.memberId) ?? 0n) + t.remaining)
+  }
+
+  /** After every transfer, balance and tranche: the remaining checks, and the result. */
+  finish(recordedPrice: Dec): AuditResult {
+    const { violations, recomputed, lockedByTranches } = this
     this.closeBatch()
-    const price = this.price
-    if (!price.eq(state.recordedPrice())) {
+    if (!this.price.eq(recordedPrice)) {
       violations.push({
         invariant: 4,
-        message: `recorded growth price ${state.recordedPrice().toFixed()} differs from the ledger's ${price.toFixed()}`,
+        message: `recorded growth price ${recordedPrice.toFixed()} differs from the ledger's ${this.price.toFixed()}`,
         accounts: [SYSTEM.growthPool],
       })
     }
 
-    // Invariant 1: every cached balance equals the sum of its transfers.
-    const cached = new Map<string, bigint>()
-    for (const { account, asset, balance } of state.cachedBalances()) {
-      cached.set(`${account}|${asset}`, balance)
-      if (isMemberAccount(account) && balance < 0n) {
-        violations.push({ invariant: 3, message: `${account} holds ${balance} ${asset}`, accounts: [account] })
-      }
-    }
-    for (const k of new Set([...cached.keys(), ...recomputed.keys()])) {
-      const a = cached.get(k) ?? 0n
-      const b = recomputed.get(k) ?? 0n
-      if (a !== b) {
-        const [account] = k.split("|")
-        violations.push({ invariant: 1, message: `${k}: balance ${a}, transfers sum to ${b}`, accounts: [account] })
+    // Invariant 1, the other way: a sum of transfers without its cached balance
+    for (const [k, fromTransfers] of recomputed) {
+      if (fromTransfers !== 0n && !this.checked.has(k)) {
+        violations.push({ invariant: 1, message: `${k}: balance 0, transfers sum to ${fromTransfers}`, accounts: [k.slice(0, k.lastIndexOf("|"))] })
       }
     }
 
@@ -151,14 +168,7 @@ export class LedgerAudit {
       if (sum !== 0n) violations.push({ invariant: 2, message: `${asset} sums to ${sum}`, accounts: [] })
     }
 
-    // Invariant 5: locked points are exactly what the tranches hold, and no tranche went below 0.
-    const lockedByTranches = new Map<string, bigint>()
-    for (const t of state.allTranches()) {
-      if (t.remaining < 0n) {
-        violations.push({ invariant: 5, message: `tranche ${t.orderId} holds ${t.remaining}`, accounts: [`m:${t.memberId}`] })
-      }
-      lockedByTranches.set(t.memberId, (lockedByTranches.get(t.memberId) ?? 0n) + t.remaining)
-    }
+    // Invariant 5: locked points are exactly what the tranches hold.
     for (const [k, v] of recomputed) {
       if (!k.endsWith("|POINTS_LOCKED")) continue
       const account = k.slice(0, k.lastIndexOf("|"))
@@ -181,5 +191,7 @@ export class LedgerAudit {
 export function audit(reader: LedgerReader, initialPrice: Dec): AuditResult {
   const check = new LedgerAudit(initialPrice)
   for (const t of reader.transfers()) check.transfer(t)
-  return check.finish(reader)
+  for (const b of reader.cachedBalances()) check.balance(b.account, b.asset, b.balance)
+  for (const t of reader.allTranches()) check.tranche(t)
+  return check.finish(reader.recordedPrice())
 }

@@ -22,8 +22,9 @@ const whole = (text: string) => BigInt(text.includes(".") ? text.slice(0, text.i
  *
  * Every read sees one snapshot (a read-only, repeatable-read transaction), so the audit runs
  * beside a live store. The transfers (`rewards_ledger`: operations' transfers and the day
- * closes' postings, in commit order) are streamed by one binary COPY into the audit as they
- * arrive: memory grows with the accounts, never with the length of the ledger.
+ * closes' postings, in commit order), then the balances, then the tranches are streamed by
+ * binary COPY into the audit as they arrive: memory grows with the accounts (a running sum per
+ * account and asset), never with the rows read.
  */
 export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts: number }> {
   return db.transaction(
@@ -42,7 +43,7 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
           `copy (select b.id::text, b.key, t.asset, t.debit, t.credit, t.amount::text, t.reason
                    from rewards_ledger t join rewards_transfer_batch b on b.id = t.batch_id
                   order by b.id, t.id) to stdout (format binary)`,
-          (r) => {
+          (r) =>
             check.transfer({
               batch: Number(textAt(r, 0)),
               batchKey: textAt(r, 1),
@@ -52,33 +53,50 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
               amount: whole(textAt(r, 5)),
               reason: textAt(r, 6) as LedgerRow["reason"],
             })
+        )
+        // rewards_balance_now shows members' balances only; a change row of an account that is no
+        // member would be invisible there, so it is audited too (its transfers cannot match it)
+        let accounts = 0
+        let lastAccount = ""
+        await copyOut(
+          client,
+          `copy (select account, asset, amount::text from (
+                   select account, asset, amount from rewards_balance_now
+                   union all
+                   select j.account, j.asset, j.amount from rewards_member_balance j
+                    where j.amount <> 0
+                      and not exists (select 1 from rewards_member m where m.customer_id = substr(j.account, 3) and m.deleted_at is null)
+                 ) b order by account) to stdout (format binary)`,
+          (r) => {
+            const account = textAt(r, 0)
+            if (account !== lastAccount) {
+              accounts++
+              lastAccount = account
+            }
+            check.balance(account, textAt(r, 1) as Asset, whole(textAt(r, 2)))
           }
         )
+        await copyOut(
+          client,
+          `copy (select order_id, member_id, seq::text, multiple::text, remaining::text, net_amount::text, daily_base::text
+                   from rewards_tranche_now) to stdout (format binary)`,
+          (r) =>
+            check.tranche(
+              trancheFromRow({
+                order_id: textAt(r, 0),
+                member_id: textAt(r, 1),
+                seq: Number(textAt(r, 2)),
+                multiple: textAt(r, 3),
+                remaining: textAt(r, 4),
+                net_amount: textAt(r, 5),
+                daily_base: textAt(r, 6),
+              })
+            )
+        )
+        return { ...check.finish(new Dec(program.price)), accounts }
       } finally {
         release()
       }
-      // rewards_balance_now shows members' balances only; a change row of an account that is no
-      // member would be invisible there, so it is audited too (its transfers cannot match it)
-      const balances = (
-        await trx.raw(
-          `select account, asset, amount::text as amount from rewards_balance_now
-           union all
-           select j.account, j.asset, j.amount::text from rewards_member_balance j
-            where j.amount <> 0
-              and not exists (select 1 from rewards_member m where m.customer_id = substr(j.account, 3) and m.deleted_at is null)`
-        )
-      ).rows as Row[]
-      const tranches = (await trx.raw(`select * from rewards_tranche_now order by seq`)).rows as Row[]
-      const result = check.finish({
-        *cachedBalances() {
-          for (const b of balances) yield { account: b.account, asset: b.asset as Asset, balance: whole(b.amount) }
-        },
-        *allTranches() {
-          for (const t of tranches) yield trancheFromRow(t)
-        },
-        recordedPrice: () => new Dec(program.price),
-      })
-      return { ...result, accounts: new Set(balances.map((b) => b.account)).size }
     },
     { isolationLevel: "repeatable read", readOnly: true }
   )
