@@ -44,6 +44,7 @@ import type { ChildMessage, ParentMessage } from "./lib/orders-ipc"
 import type { AwardTiming, PluginCompletion, PluginReady, TraceResult } from "./lib/orders-plugin-body"
 import { temporaryDatabase } from "../scripts/lib/database"
 import { medusaCli, tail } from "../scripts/lib/processes"
+import { parseOptions } from "../scripts/lib/options"
 import { BENCH_PROGRAM } from "./lib/orders-program"
 import { type BenchResult, type OrderSample, renderReport } from "./lib/orders-report"
 
@@ -69,23 +70,7 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 100)
 const NUMERIC = ["members", "chain", "orders", "block", "warmup"] as const
 
 function parseArgs(argv: string[]) {
-  const opts: Record<string, string> = {}
-  const flags = new Set<string>()
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (!a.startsWith("--")) throw new Error(`unexpected argument ${a} (see --help)`)
-    const [name, inline] = a.slice(2).split("=", 2)
-    if (name === "explain" || name === "help") {
-      flags.add(name)
-      continue
-    }
-    const value = inline ?? argv[++i]
-    if (value === undefined) throw new Error(`--${name} needs a value`)
-    opts[name] = value
-  }
-  for (const k of Object.keys(opts)) {
-    if (![...NUMERIC, "save", "report"].includes(k)) throw new Error(`unknown option --${k} (see --help)`)
-  }
+  const { options: opts, flags } = parseOptions(argv, { options: [...NUMERIC, "save", "report"], flags: ["explain", "help"] })
   const number = (name: (typeof NUMERIC)[number], envName: string, fallback: number) => {
     const raw = (opts[name] ?? process.env[envName] ?? "").replace(/_/g, "")
     if (raw === "") return fallback

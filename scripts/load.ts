@@ -54,6 +54,7 @@ import os from "node:os"
 import path from "node:path"
 import { Client } from "pg"
 import { temporaryDatabase } from "./lib/database"
+import { UsageError, parseOptions } from "./lib/options"
 import {
   type Launched,
   REPO_ROOT,
@@ -95,24 +96,13 @@ const cleanups: (() => Promise<void>)[] = []
 // ---------------------------------------------------------------------------------------
 
 function parseArgs(argv: string[]) {
-  const opts: Record<string, string> = {}
-  const flags = new Set<string>()
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (!a.startsWith("--")) throw new Error(`unexpected argument ${a} (see --help)`)
-    const [name, inline] = a.slice(2).split("=", 2)
-    if (name === "redis" || name === "source" || name === "help") {
-      flags.add(name)
-      continue
-    }
-    if (!["seconds", "shoppers", "drain", "grace", "save", "servers"].includes(name)) throw new Error(`unknown option --${name} (see --help)`)
-    const value = inline ?? argv[++i]
-    if (value === undefined) throw new Error(`--${name} needs a value`)
-    opts[name] = value
-  }
+  const { options: opts, flags } = parseOptions(argv, {
+    options: ["seconds", "shoppers", "drain", "grace", "save", "servers"],
+    flags: ["redis", "source", "help"],
+  })
   const number = (name: string, fallback: number) => {
     const n = opts[name] === undefined ? fallback : Number(opts[name])
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`)
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number`)
     return n
   }
   return {
@@ -474,7 +464,7 @@ main()
     process.exit(code)
   })
   .catch(async (e) => {
-    say(`failed: ${e?.stack ?? e}`)
+    say(`failed: ${e instanceof UsageError ? e.message : (e?.stack ?? e)}`)
     await cleanup()
     process.exit(1)
   })
