@@ -7,7 +7,7 @@ import { type AuditResult, LedgerAudit, type LedgerRow } from "../../engine/audi
 import { parseProgramConfig } from "../../engine/config"
 import { Dec } from "../../engine/decimal"
 import type { Asset } from "../../engine/ledger"
-import { type BinaryRow, clientOf, copyOut } from "./copy"
+import { clientOf, copyOut, textAt } from "./copy"
 import { trancheFromRow } from "./postgres-store"
 
 type Row = Record<string, any>
@@ -37,7 +37,7 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
       const check = new LedgerAudit(parseProgramConfig(first.config).schemes.growth.initialPrice)
       const { client, release } = await clientOf(trx)
       try {
-        // text columns only: in binary COPY a text value is its UTF-8 bytes
+        // text columns only (textAt)
         await copyOut(
           client,
           `copy (select b.id::text, b.key, t.asset, t.debit, t.credit, t.amount::text, t.reason
@@ -100,9 +100,4 @@ export async function auditDatabase(db: Knex): Promise<AuditResult & { accounts:
     },
     { isolationLevel: "repeatable read", readOnly: true }
   )
-}
-
-/** Field k of a binary COPY row of text columns. */
-function textAt(r: BinaryRow, k: number): string {
-  return Buffer.from(r.view.buffer, r.view.byteOffset + r.start[k], r.length[k]).toString("utf8")
 }

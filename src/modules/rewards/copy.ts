@@ -412,6 +412,11 @@ class CopyOutRows {
 
 // ---- field decoders (binary formats of the types the close reads) ----
 
+/** Field k of a row as text (a text column's value in binary COPY is its UTF-8 bytes). */
+export function textAt(row: BinaryRow, k: number): string {
+  return Buffer.from(row.view.buffer, row.start[k], row.length[k]).toString("utf8")
+}
+
 export function int2At(row: BinaryRow, k: number): number {
   return row.view.getInt16(row.start[k])
 }

@@ -26,6 +26,7 @@ import {
   int4At,
   isNull,
   numericArrayAt,
+  textAt,
 } from "./copy"
 
 type Db = Knex | Knex.Transaction
@@ -271,7 +272,7 @@ export class DayCloseState {
                 where m.gen >= ${this.gen} and m.deleted_at is null) to stdout (format binary)`,
         (r) => {
           const seq = int4At(r, 0)
-          overlay.members.set(seq, { referrer: isNull(r, 1) ? -1 : int4At(r, 1), depth: int4At(r, 2), net: text(r, 3) })
+          overlay.members.set(seq, { referrer: isNull(r, 1) ? -1 : int4At(r, 1), depth: int4At(r, 2), net: textAt(r, 3) })
           if (seq > overlay.maxSeq) overlay.maxSeq = seq
         }
       )
@@ -288,8 +289,8 @@ export class DayCloseState {
             overlay.tranches.set(member, list)
           }
           list.seq.push(int4At(r, 1))
-          list.remaining.push(wholeNumber(text(r, 2)))
-          list.dailyBase.push(wholeNumber(text(r, 3)))
+          list.remaining.push(wholeNumber(textAt(r, 2)))
+          list.dailyBase.push(wholeNumber(textAt(r, 3)))
         }
       )
       await copyOut(
@@ -304,7 +305,7 @@ export class DayCloseState {
             deltas = new Array<bigint>(A).fill(0n)
             overlay.journal.set(member, deltas)
           }
-          deltas[ASSET_INDEX.get(text(r, 1))!] += wholeNumber(text(r, 2))
+          deltas[ASSET_INDEX.get(textAt(r, 1))!] += wholeNumber(textAt(r, 2))
         }
       )
     } finally {
@@ -745,10 +746,6 @@ const MIN8 = INT64_MIN
 
 function fitsInt8(v: bigint): boolean {
   return v <= MAX8 && v > MIN8
-}
-
-function text(r: BinaryRow, k: number): string {
-  return Buffer.from(r.view.buffer, r.start[k], r.length[k]).toString("utf8")
 }
 
 /**

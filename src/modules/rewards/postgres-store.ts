@@ -439,24 +439,11 @@ class PostgresStoreTx implements StoreTx {
   }
 
   async getMemberBalances(memberId: string): Promise<MemberBalances> {
-    let b = this.balances.get(memberId)
-    if (!b) {
-      // the member's day snapshot and what operations changed since
-      b = emptyBalances()
-      const [r] = await this.q(
-        `select s.state, s.wide::text as wide,
-                (select coalesce(json_agg(json_build_array(j.asset, j.amount::text)), '[]'::json)
-                   from rewards_member_balance j where j.account = 'm:' || m.customer_id) as journal
-           from rewards_member m left join rewards_member_state s on s.seq = m.seq
-          where m.customer_id = ? and m.${LIVE}`,
-        [memberId]
-      )
-      if (r) b = balancesOf(r)
-      this.balances.set(memberId, b)
-    }
-    return { ...b }
+    if (!this.balances.has(memberId)) await this.prefetchBalances([memberId])
+    return { ...this.balances.get(memberId)! }
   }
 
+  /** Members' day snapshots and what operations changed since, in one query, into the cache. */
   async prefetchBalances(memberIds: readonly string[]): Promise<void> {
     const missing = memberIds.filter((id) => !this.balances.has(id))
     if (missing.length === 0) return
@@ -469,6 +456,8 @@ class PostgresStoreTx implements StoreTx {
       [missing]
     )
     for (const r of list) this.balances.set(r.customer_id, balancesOf(r))
+    // not a member (yet): nothing held
+    for (const id of missing) if (!this.balances.has(id)) this.balances.set(id, emptyBalances())
   }
 
   async getSystemBalance(account: string, asset: Asset): Promise<bigint> {
