@@ -402,12 +402,8 @@ async function main(): Promise<void> {
   timings.cartPreparation = Math.round(prepareMs / 100) / 10
 
   // 5. SQL trace of a shallow and a deep award, then the checks
-  const traceBuyers = [take("shallow"), take("deep")]
-  const traced = await bare.task<{ completions: Completion[] }>("complete", { store: setup.store, buyers: traceBuyers })
-  const trace = await plugin.task<TraceResult>("trace", {
-    orders: traced.completions.map((c) => ({ orderId: c.orderId, depth: c.buyer.depth as DepthClass })),
-  })
-  const orderIds = [...samples.map((s) => s.orderId), ...traced.completions.map((c) => c.orderId)]
+  const trace = await plugin.task<TraceResult>("trace", { store: setup.store, buyers: [take("shallow"), take("deep")] })
+  const orderIds = [...samples.map((s) => s.orderId), ...trace.awards.map((a) => a.orderId)]
   const checks = await plugin.task<Record<string, number>>("check", { orderIds })
   say(`checks: ${JSON.stringify(checks)}`)
   if (checks.matured !== orderIds.length || checks.tranches !== orderIds.length || checks.applied !== orderIds.length || checks.not_applied !== 0) {

@@ -21,7 +21,9 @@
  * - `award`: orders checked out by the process without the plugin, awarded one after another
  *   by `awardOrderWorkflow(container).run()` with the `order.placed` subscriber's input, timed,
  *   with the time of each of its steps.
- * - `trace`: the same for two orders, with every SQL statement recorded; the statements on
+ *   With BENCH_PROFILE=<prefix>, each block's awards are CPU-profiled into <prefix>.<n>.cpuprofile.
+ * - `trace`: two checkouts with the plugin whose `order.placed` awards are held back, then
+ *   awarded as the subscriber does, with every SQL statement recorded; the statements on
  *   the rewards tables are EXPLAINed (ANALYZE, BUFFERS; in a rolled-back transaction).
  * - `check`: every order was awarded (rewards_order matured, a tranche, the inbox event
  *   applied), nothing is left queued or rejected.
@@ -38,6 +40,7 @@ import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow } from "../../src/workflows"
 import { type Buyer, type CompleteArgs, type DepthClass, checkoutBlock, now } from "./orders-checkout"
 import { log, serve } from "./orders-ipc"
+import { startProfile } from "./profile"
 import { type SeedResult, seedMembers } from "./orders-seed"
 
 export const BENCH_DAY = "2026-03-02"
@@ -86,6 +89,7 @@ export interface TracedStatement {
 
 export interface TraceResult {
   awards: {
+    orderId: string
     depth: DepthClass
     totalMs: number
     sqlMs: number
@@ -344,6 +348,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
   log(`buyers joined in ${timings.buyers} s; depths shallow ${buyerDepths.shallow.join(",")}, deep ${buyerDepths.deep.join(",")}`)
 
   orderPlaced.timedOn()
+  let profiles = 0
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024)
   const ready: PluginReady = { seed, store, buyers, buyerDepths, environment, timings, maxRssMb }
   await serve(ready, {
@@ -367,6 +372,8 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
     /** orders placed without the plugin, awarded one after another by the award workflow */
     async award({ orderIds }: { orderIds: string[] }): Promise<AwardTiming[]> {
       const out: AwardTiming[] = []
+      // BENCH_PROFILE=<prefix>: a CPU profile of each block of explicit awards, <prefix>.<n>.cpuprofile
+      const profile = process.env.BENCH_PROFILE ? await startProfile() : null
       for (const orderId of orderIds) {
         const steps: Record<string, number> = {}
         const begun: Record<string, number> = {}
@@ -389,11 +396,20 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
         }
         out.push({ orderId, award, steps })
       }
+      if (profile) await profile(`${process.env.BENCH_PROFILE}.${++profiles}.cpuprofile`)
       return out
     },
 
     /** the award of each order with its SQL recorded; EXPLAIN of the deep one's rewards-table statements */
-    async trace({ orders }: { orders: { orderId: string; depth: DepthClass }[] }): Promise<TraceResult> {
+    async trace(args: CompleteArgs): Promise<TraceResult> {
+      // checkouts with the plugin whose awards are held back, then run here, traced: the path of
+      // production (the figures kept when the cart completed)
+      orderPlaced.off()
+      const orders: { orderId: string; depth: DepthClass }[] = []
+      await checkoutBlock(container, args, async (c) => {
+        orders.push({ orderId: c.orderId, depth: c.buyer.depth })
+      })
+      orderPlaced.timedOn()
       const rewardsKnex = (rewards as unknown as { knex(): Knex }).knex()
       const knexes = rewardsKnex === pg ? [pg] : [pg, rewardsKnex]
       const awards: TraceResult["awards"] = []
@@ -406,6 +422,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
         const traced = tracer.stop()
         const onRewards = traced.filter((x) => /\brewards_/.test(x.sql))
         awards.push({
+          orderId: o.orderId,
           depth: o.depth,
           totalMs,
           sqlMs: traced.reduce((s, x) => s + x.ms, 0),

@@ -7,13 +7,25 @@
  * nothing.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
+import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
-import { useProgram, rowsOf, auditAfterEachTest, cancelOrder, createCustomer, holdSubscriber, placeOrder, refundPayment, seedStore, type SeededStore } from "../helpers"
+import {
+  useProgram,
+  rowsOf,
+  auditAfterEachTest,
+  cancelOrder,
+  createCustomer,
+  holdSubscriber,
+  keptFiguresDifferingFromOrders,
+  placeOrder,
+  refundPayment,
+  seedStore,
+  type SeededStore,
+} from "../helpers"
 import { memberBalances, norm, simulate } from "../helpers/ledger"
 
 // The program of this suite: every scheme on, in UTC so business days are plain dates.
@@ -271,6 +283,44 @@ medusaIntegrationTestRunner({
       }
       expect(Number(expected.members[viaInbox].pointsLocked)).toBeGreaterThan(0)
       expect((await rewards.audit()).violations).toEqual([])
+    })
+
+    it("awards from the figures its cart left at completion, and reads the order back when there are none", async () => {
+      setDay(DAY1)
+      const [a, b] = await Promise.all([join(), join()])
+      const release = holdSubscriber(container, "order.placed", "medusa-rewards-order-placed")
+      const place = (customerId: string) =>
+        placeOrder(container, store, { customer_id: customerId, items: [{ variant_id: store.variant.id, quantity: 5 }] })
+      const kept = await place(a.id)
+      const readBack = await place(b.id)
+      release()
+      // the cart's figures are the order's (items 5 × 100, shipping 10)
+      const figures = await rewards.cartFigures(kept.cart_id)
+      expect(figures?.customerId).toBe(a.id)
+      expect(figures?.figures.currencyCode).toBe("cny")
+      expect([figures?.figures.items, figures?.figures.total].map((x) => MathBN.convert(x!).toNumber())).toEqual([500, 510])
+      expect(await keptFiguresDifferingFromOrders(container)).toEqual([])
+
+      // the award takes the kept figures as they are (changed here to tell them from the order's
+      // own), and reads the order back when its cart left none
+      const pg = container.resolve(ContainerRegistrationKeys.PG_CONNECTION) as any
+      const setItems = (items: string) =>
+        pg.raw(`update rewards_cart_figures set figures = jsonb_set(figures, '{items}', to_jsonb(?::text)) where cart_id = ?`, [
+          items,
+          kept.cart_id,
+        ])
+      await setItems("300")
+      await rewards.forgetCartFigures(readBack.cart_id)
+      await awardOrderWorkflow(container).run({ input: { order_id: kept.order_id, read_refunds: false } })
+      await awardOrderWorkflow(container).run({ input: { order_id: readBack.order_id, read_refunds: false } })
+      await setItems("500")
+      const amounts = await rowsOf(container, `select order_id, amount::text as amount from rewards_order order by seq`)
+      expect(norm(amounts)).toEqual(
+        norm([
+          { order_id: kept.order_id, amount: "300" },
+          { order_id: readBack.order_id, amount: "500" },
+        ])
+      )
     })
 
     it("holds orders for the pending window and queues events of a later day until the open day is closed", async () => {

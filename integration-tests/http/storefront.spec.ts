@@ -585,6 +585,9 @@ medusaIntegrationTestRunner({
       expect(spent).toEqual({ credit: "1000000", points: "500000" }) // 100 and 50, in atoms of 10^-4
       const [spentCarts] = await rowsOf(`select count(*)::int as n from rewards_checkout where customer_id = ? and status = 'spent'`, [m.customer.id])
       expect(spentCarts.n).toBe(5)
+      // a refused completion keeps no figures for an award: only the 5 orders' carts left theirs
+      const [keptCarts] = await rowsOf(`select count(*)::int as n from rewards_cart_figures where cart_id = any(?::text[])`, [carts])
+      expect(keptCarts.n).toBe(5)
       await settle()
       expect((await rewards.audit()).violations).toEqual([])
     }, 600_000)

@@ -12,6 +12,7 @@ import type { ProgramState } from "../../engine/store"
 import { MEMBER_ASSETS, SYSTEM } from "../../engine/ledger"
 import { businessDayOf } from "./business-day"
 import RewardsBalance from "./models/balance"
+import RewardsCartFigures from "./models/cart-figures"
 import RewardsConfigVersion from "./models/config-version"
 import RewardsDayRun from "./models/day-run"
 import RewardsDaySales from "./models/day-sales"
@@ -39,6 +40,7 @@ import type {
   RefundEventInput,
   JoinEventInput,
   OrderEventInput,
+  CartFiguresInput,
   RewardsModuleOptions,
   RewardsSummary,
 } from "./types"
@@ -72,6 +74,7 @@ export default class RewardsModuleService extends MedusaService({
   RewardsDaySales,
   RewardsDayRun,
   RewardsEvent,
+  RewardsCartFigures,
 }) {
   protected readonly logger_: Logger
   protected readonly options_: RewardsModuleOptions
@@ -267,6 +270,41 @@ export default class RewardsModuleService extends MedusaService({
       figures: input.figures,
     }
     return this.record("order", `order:${input.orderId}:placed`, payload, e.eligible ? null : e.reason, versions)
+  }
+
+  /**
+   * Keeps a completing cart's §1.2 figures (`rewards_cart_figures`) for the award of the order it
+   * becomes; a completion tried again rewrites them. Returns the row's id.
+   */
+  async keepCartFigures(input: CartFiguresInput): Promise<string> {
+    const [row] = (
+      await this.knex().raw(
+        `insert into rewards_cart_figures (id, cart_id, customer_id, currency_code, figures)
+         values (?, ?, ?, ?, ?::jsonb)
+         on conflict (cart_id) where deleted_at is null do update
+           set customer_id = excluded.customer_id, currency_code = excluded.currency_code,
+               figures = excluded.figures, updated_at = now()
+         returning id`,
+        [newId("rwcf"), input.cartId, input.customerId, input.figures.currencyCode, JSON.stringify(input.figures)]
+      )
+    ).rows as Row[]
+    return row.id
+  }
+
+  /** Forgets a cart's kept figures (its completion failed); its order, if any, is then read back. */
+  async forgetCartFigures(cartId: string): Promise<void> {
+    await this.knex().raw(`delete from rewards_cart_figures where cart_id = ?`, [cartId])
+  }
+
+  /** The §1.2 figures kept when a cart completed, or null (see {@link keepCartFigures}). */
+  async cartFigures(cartId: string): Promise<CartFiguresInput | null> {
+    const [row] = (
+      await this.knex().raw(
+        `select cart_id, customer_id, figures from rewards_cart_figures where cart_id = ? and deleted_at is null`,
+        [cartId]
+      )
+    ).rows as Row[]
+    return row ? { cartId: row.cart_id, customerId: row.customer_id, figures: row.figures } : null
   }
 
   /**

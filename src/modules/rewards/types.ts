@@ -27,18 +27,27 @@ export interface JoinEventInput {
   referrerId?: string | null
 }
 
+/** The figures of an order that RULES.md §1.2 reads, in its own currency (decimal strings). */
+export interface OrderFigures {
+  currencyCode: string
+  items: string
+  total: string
+  creditUsed: string
+  pointsUsed: string
+}
+
 export interface OrderEventInput {
   orderId: string
   /** The buyer; an order without one is recorded as skipped. */
   customerId: string | null
-  /** The order's figures that RULES.md §1.2 reads, in its own currency (decimal strings). */
-  figures: {
-    currencyCode: string
-    items: string
-    total: string
-    creditUsed: string
-    pointsUsed: string
-  }
+  figures: OrderFigures
+}
+
+/** A cart's §1.2 figures, kept when it completes for the award of its order (`rewards_cart_figures`). */
+export interface CartFiguresInput {
+  cartId: string
+  customerId: string | null
+  figures: OrderFigures
 }
 
 export interface RefundEventInput {

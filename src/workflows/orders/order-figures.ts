@@ -32,16 +32,20 @@ function amount(value: unknown): string {
 
 const sum = (values: unknown[]) => values.reduce<string>((acc, v) => MathBN.add(acc, amount(v)).toFixed(), "0")
 
-export interface OrderFiguresInput {
-  orderId: string
+/** What RULES.md §1.2 reads of an order, or of the cart it is made from (decimal strings). */
+export interface CheckoutFigures {
   customerId: string | null
   currencyCode: string
-  /** Line items after discounts, net of tax (RULES.md §1.2), decimal string. */
+  /** Line items after discounts, net of tax (RULES.md §1.2). */
   items: string
   /** The order total before credit and points payments. */
   total: string
   creditUsed: string
   pointsUsed: string
+}
+
+export interface OrderFiguresInput extends CheckoutFigures {
+  orderId: string
   /** Share of the order undone so far by refunds, returns or cancellation (RULES.md §1.5), 0–1. */
   refundedShare: string
   /** The newest refund's id, which names a refund event (null when there is none). */
@@ -50,21 +54,39 @@ export interface OrderFiguresInput {
 }
 
 /**
- * Reads an order (as Query returns it with {@link ORDER_FIGURE_FIELDS}, or the Order Module
- * with its items and credit lines) into the figures of RULES.md §1.2 and the share of it undone
- * so far (§1.5): the larger of the refunded share of what was paid (0 when the payments were
- * not read) and the returned share of the items, 1 for a canceled order. Refund credit lines
- * Medusa adds for a partial refund are not credit payments.
+ * The figures of RULES.md §1.2 of an order or of a cart: both carry the same totals (Medusa
+ * computes them with the same function, and an order's items, adjustments, tax and credit lines
+ * are copies of its cart's). The total before credit and points is Medusa's total with every
+ * credit line added back: a partial refund adds a credit line of its own to the order (its
+ * reference is the refund reason), which is neither credit paid nor a change of what the order
+ * cost when it was placed.
  */
-export function orderFigures(order: Row): OrderFiguresInput {
-  const lines = (order.credit_lines ?? []) as Row[]
+export function checkoutFigures(orderOrCart: Row): CheckoutFigures {
+  const lines = (orderOrCart.credit_lines ?? []) as Row[]
   const creditUsed = sum(lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.credit).map((l) => l.amount))
   const pointLines = lines.filter((l) => l.reference === CREDIT_LINE_REFERENCE.points)
   // a points line pays money (its amount); RULES.md §1.2 counts the points (`metadata.points`,
   // written by the storefront's checkout, issue 6) at pointValue
-  const pointsPaid = sum(pointLines.map((l) => l.amount))
   const pointsUsed = sum(pointLines.map((l) => l.metadata?.points ?? l.amount))
-  const items = MathBN.sub(amount(order.item_total), amount(order.item_tax_total)).toFixed()
+  return {
+    customerId: orderOrCart.customer_id ?? orderOrCart.customer?.id ?? null,
+    currencyCode: orderOrCart.currency_code,
+    items: MathBN.sub(amount(orderOrCart.item_total), amount(orderOrCart.item_tax_total)).toFixed(),
+    total: MathBN.add(amount(orderOrCart.total), sum(lines.map((l) => l.amount))).toFixed(),
+    creditUsed,
+    pointsUsed,
+  }
+}
+
+/**
+ * Reads an order (as Query returns it with {@link ORDER_FIGURE_FIELDS}, or the Order Module
+ * with its items and credit lines) into the figures of RULES.md §1.2 and the share of it undone
+ * so far (§1.5): the larger of the refunded share of what was paid (0 when the payments were
+ * not read) and the returned share of the items, 1 for a canceled order.
+ */
+export function orderFigures(order: Row): OrderFiguresInput {
+  const figures = checkoutFigures(order)
+  const items = figures.items
   const payments = ((order.payment_collections ?? []) as Row[]).flatMap((pc) => (pc.payments ?? []) as Row[])
   const refunds = payments.flatMap((p) => (p.refunds ?? []) as Row[])
   const paid = sum(payments.map((p) => p.amount))
@@ -91,12 +113,7 @@ export function orderFigures(order: Row): OrderFiguresInput {
   ).at(-1)
   return {
     orderId: order.id,
-    customerId: order.customer_id ?? null,
-    currencyCode: order.currency_code,
-    items,
-    total: MathBN.add(amount(order.total), MathBN.add(creditUsed, pointsPaid)).toFixed(),
-    creditUsed,
-    pointsUsed,
+    ...figures,
     refundedShare: share.toFixed(),
     latestRefundId: latest?.id ?? null,
     canceled,
