@@ -12,6 +12,9 @@ import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
 import type RewardsModuleService from "../../src/modules/rewards/service"
+import { PostgresRewardsStore } from "../../src/modules/rewards/postgres-store"
+import { DuplicateBatchError } from "../../src/engine/store"
+import { SYSTEM, type TransferBatch } from "../../src/engine/ledger"
 import { awardOrderWorkflow, joinMemberWorkflow, reverseOrderWorkflow } from "../../src/workflows"
 import {
   useProgram,
@@ -321,6 +324,40 @@ medusaIntegrationTestRunner({
           { order_id: readBack.order_id, amount: "500" },
         ])
       )
+    })
+
+    it("a commit whose batch key is taken writes nothing at all (its statement's other rows are undone with it)", async () => {
+      setDay(DAY1)
+      const [a, b] = await Promise.all([join(), join()])
+      const store = new PostgresRewardsStore((rewards as unknown as { knex(): any }).knex())
+      const credit = (memberId: string, amount: bigint): TransferBatch => ({
+        key: "test:duplicate-key",
+        day: DAY1,
+        source: "test",
+        configVersion: 1,
+        transfers: [{ asset: "CREDIT", debit: SYSTEM.platform, credit: `m:${memberId}`, amount, reason: "admin.adjust" }],
+      })
+      await store.transaction((tx) => tx.commit({ batch: credit(a.id, 50_000n) }))
+      const state = () =>
+        rowsOf(
+          container,
+          `select (select count(*) from rewards_transfer)::int as transfers,
+                  (select count(*) from rewards_transfer_batch)::int as batches,
+                  (select coalesce(json_agg(json_build_array(account, asset, amount::text) order by account, asset), '[]') from rewards_member_balance) as journal,
+                  (select coalesce(json_agg(json_build_array(day, sales::text) order by day), '[]') from rewards_day_sales) as sales`
+        )
+      const before = await state()
+      // the same key again, with a second batch and a day's sales in the same statement
+      const again = store.transaction((tx) =>
+        tx.commit({
+          batches: [credit(b.id, 70_000n), { ...credit(b.id, 10_000n), key: "test:fresh-key" }],
+          daySales: [{ day: DAY1, delta: new Dec(1) }],
+        })
+      )
+      await expect(again).rejects.toBeInstanceOf(DuplicateBatchError)
+      expect(await state()).toEqual(before)
+      expect(norm(await memberBalances(rewards, a.id))).toMatchObject({ credit: "5" })
+      expect(norm(await memberBalances(rewards, b.id))).toMatchObject({ credit: "0" })
     })
 
     it("holds orders for the pending window and queues events of a later day until the open day is closed", async () => {

@@ -506,35 +506,38 @@ class PostgresStoreTx implements StoreTx {
     return list.map((r) => decodeReport(r.report))
   }
 
+  /**
+   * Writes a unit of work. Its rows go in as few statements as possible: members, batches (keys,
+   * transfers, balances), orders, tranches, day sales, the program row and the day run are one
+   * statement of data-modifying CTEs (each touches rows no other one touches), so an award
+   * commits in one round trip while it holds the program lock. A day close's staged member-days
+   * are written, and published, between the rows they may read and the day's sales and program.
+   */
   async commit(change: Commit): Promise<void> {
     // what was read is stale once anything is written
     this.reads.clear()
-    // Members first: a batch may credit a member who joins in the same operation.
-    if (change.members?.length) await this.upsertMembers(change.members)
     const batches = change.batch ? [change.batch, ...(change.batches ?? [])] : (change.batches ?? [])
-    if (batches.length > 0) await this.appendBatches(batches)
-    if (change.orders?.length) await this.upsertOrders(change.orders)
-    if (change.tranches?.length) await this.upsertTranches(change.tranches)
+    // Members first: a batch may credit a member who joins in the same operation.
+    const statement = new WriteStatement()
+    if (change.members?.length) statement.add(membersWrite(change.members))
+    const expectedKeys = batches.length > 0 ? statement.addBatches(batches) : []
+    if (change.orders?.length) statement.add(ordersWrite(change.orders))
+    if (change.tranches?.length) statement.add(tranchesWrite(change.tranches))
+    const closing = change.memberDays !== undefined || change.publishMemberDays !== undefined
+    const after = closing ? new WriteStatement() : statement
+    if (change.daySales?.length) after.add(daySalesWrite(change.daySales))
+    if (change.program) after.add(programWrite(change.program))
+    if (change.dayRun) after.add(dayRunWrite(change.dayRun))
+
+    await statement.run(this.trx, expectedKeys)
     if (change.memberDays) await this.store.closeStateFor("stage").stage(this.trx, change.memberDays)
     if (change.publishMemberDays) {
       const { day, slotTotals } = change.publishMemberDays
       await this.store.closeStateFor("publish").publish(this.trx, day, slotTotals)
       this.store.published()
     }
-    for (const { day, delta } of change.daySales ?? []) {
-      await this.q(
-        `insert into rewards_day_sales (id, day, sales, raw_sales) values (?, ?, ?::numeric, ${RAW("?::numeric")})
-         on conflict (day) where ${LIVE}
-         do update set sales = rewards_day_sales.sales + excluded.sales,
-                       raw_sales = ${RAW("rewards_day_sales.sales + excluded.sales")}, updated_at = now()`,
-        [generateEntityId(undefined, "rwds"), day, delta.toFixed(), delta.toFixed()]
-      )
-    }
-    if (change.program) {
-      await this.saveProgram(change.program)
-      this.program?.saved(change.program)
-    }
-    if (change.dayRun) await this.saveDayRun(change.dayRun)
+    if (after !== statement) await after.run(this.trx, [])
+    if (change.program) this.program?.saved(change.program)
     if (change.reparent) await this.reparent(change.reparent)
   }
 
@@ -557,29 +560,49 @@ class PostgresStoreTx implements StoreTx {
       r.memberId,
     ])
   }
+}
+
+/** One data-modifying CTE of a {@link WriteStatement}: its SQL and its bindings. */
+interface Write {
+  sql: string
+  bindings: unknown[]
+}
+
+/**
+ * Writes as one statement of data-modifying CTEs. Every part sees the database as it was
+ * before the statement and none touches a row another part touches (PostgreSQL leaves the order
+ * of such writes open); unique and foreign-key checks still hold for each row.
+ */
+class WriteStatement {
+  private readonly parts: Write[] = []
+  private batchKeys = false
+
+  add(write: Write): void {
+    this.parts.push(write)
+  }
 
   /**
-   * Batches in order, in four statements however many there are (a day close commits its forced
-   * exits as one batch each): their keys, their transfers (ids in batch order, then transfer
-   * order), and the balances they move. An empty batch only takes its key; a key already taken
-   * by a batch with transfers is a {@link DuplicateBatchError}.
+   * Batches in order: their keys, their transfers (ids in batch order, then transfer order), and
+   * the balances they move. An empty batch only takes its key; a key already taken by a batch
+   * with transfers is a {@link DuplicateBatchError} (found after the statement, which the caller's
+   * transaction then undoes whole). Returns the keys that must be written.
    */
-  private async appendBatches(list: TransferBatch[]): Promise<void> {
-    const inserted = await this.q(
-      `insert into rewards_transfer_batch (key, day, source, config_version)
-       select u.key, u.day, u.source, u.config_version
-         from unnest(?::text[], ?::text[], ?::text[], ?::int[]) with ordinality as u(key, day, source, config_version, pos)
-        order by u.pos
-       on conflict (key) where ${LIVE} do nothing returning id, key`,
-      [list.map((b) => b.key), list.map((b) => b.day), list.map((b) => b.source), list.map((b) => b.configVersion)]
-    )
-    const ids = new Map(inserted.map((r) => [r.key as string, r.id as number]))
+  addBatches(list: TransferBatch[]): string[] {
     const keys = new Set<string>()
     for (const b of list) {
       if (keys.has(b.key)) throw new DuplicateBatchError(b.key)
       keys.add(b.key)
     }
-    const batchId: number[] = []
+    this.batchKeys = true
+    this.parts.push({
+      sql: `insert into rewards_transfer_batch (key, day, source, config_version)
+            select u.key, u.day, u.source, u.config_version
+              from unnest(?::text[], ?::text[], ?::text[], ?::int[]) with ordinality as u(key, day, source, config_version, pos)
+             order by u.pos
+            on conflict (key) where ${LIVE} do nothing returning id, key`,
+      bindings: [list.map((b) => b.key), list.map((b) => b.day), list.map((b) => b.source), list.map((b) => b.configVersion)],
+    })
+    const batchKey: string[] = []
     const day: string[] = []
     const asset: string[] = []
     const debit: string[] = []
@@ -591,12 +614,12 @@ class PostgresStoreTx implements StoreTx {
       const k = `${account}\u0000${a}`
       deltas.set(k, (deltas.get(k) ?? 0n) + d)
     }
+    const mustWrite: string[] = []
     for (const b of list) {
       if (b.transfers.length === 0) continue // an empty batch only takes its key (memory store alike)
-      const id = ids.get(b.key)
-      if (id === undefined) throw new DuplicateBatchError(b.key)
+      mustWrite.push(b.key)
       for (const t of b.transfers) {
-        batchId.push(id)
+        batchKey.push(b.key)
         day.push(b.day)
         asset.push(t.asset)
         debit.push(t.debit)
@@ -607,15 +630,17 @@ class PostgresStoreTx implements StoreTx {
         move(t.credit, t.asset, t.amount)
       }
     }
-    if (batchId.length === 0) return
-    await this.q(
-      `insert into rewards_transfer (batch_id, day, asset, debit, credit, amount, raw_amount, reason)
-       select t.batch_id, t.day, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
-         from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
-              with ordinality as t(batch_id, day, asset, debit, credit, amount, reason, pos)
-        order by t.pos`,
-      [batchId, day, asset, debit, credit, amount, reason]
-    )
+    if (batchKey.length === 0) return mustWrite
+    // the batch ids come from the keys just inserted (the CTE before this one)
+    this.parts.push({
+      sql: `insert into rewards_transfer (batch_id, day, asset, debit, credit, amount, raw_amount, reason)
+            select k.id, t.day, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
+              from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
+                   with ordinality as t(key, day, asset, debit, credit, amount, reason, pos)
+              join ${this.keysName()} k on k.key = t.key
+             order by t.pos`,
+      bindings: [batchKey, day, asset, debit, credit, amount, reason],
+    })
     // balances in a fixed order (account, asset): concurrent writers cannot deadlock. A member's
     // balance is its day snapshot plus its changes since (rewards_member_balance); a system
     // account's is its row of rewards_balance.
@@ -631,169 +656,204 @@ class PostgresStoreTx implements StoreTx {
       to[2].push(d.toString())
     }
     if (members[0].length > 0) {
-      await this.q(
-        `insert into rewards_member_balance (account, asset, amount)
-         select u.account, u.asset, u.amount
-           from unnest(?::text[], ?::text[], ?::numeric[]) with ordinality as u(account, asset, amount, pos)
-          order by u.pos
-         on conflict (account, asset) do update set amount = rewards_member_balance.amount + excluded.amount`,
-        members
-      )
+      this.parts.push({
+        sql: `insert into rewards_member_balance (account, asset, amount)
+              select u.account, u.asset, u.amount
+                from unnest(?::text[], ?::text[], ?::numeric[]) with ordinality as u(account, asset, amount, pos)
+               order by u.pos
+              on conflict (account, asset) do update set amount = rewards_member_balance.amount + excluded.amount`,
+        bindings: members,
+      })
     }
     if (system[0].length > 0) {
-      await this.q(
-        `insert into rewards_balance (id, account, asset, amount, raw_amount)
-         select u.id, u.account, u.asset, u.amount, ${RAW("u.amount")}
-           from unnest(?::text[], ?::text[], ?::text[], ?::numeric[]) with ordinality as u(id, account, asset, amount, pos)
-          order by u.pos
-         on conflict (account, asset) where ${LIVE}
-         do update set amount = rewards_balance.amount + excluded.amount,
-                       raw_amount = ${RAW("rewards_balance.amount + excluded.amount")}, updated_at = now()`,
-        [rowIds("rwbal", system[0].length), ...system]
-      )
+      this.parts.push({
+        sql: `insert into rewards_balance (id, account, asset, amount, raw_amount)
+              select u.id, u.account, u.asset, u.amount, ${RAW("u.amount")}
+                from unnest(?::text[], ?::text[], ?::text[], ?::numeric[]) with ordinality as u(id, account, asset, amount, pos)
+               order by u.pos
+              on conflict (account, asset) where ${LIVE}
+              do update set amount = rewards_balance.amount + excluded.amount,
+                            raw_amount = ${RAW("rewards_balance.amount + excluded.amount")}, updated_at = now()`,
+        bindings: [rowIds("rwbal", system[0].length), ...system],
+      })
+    }
+    return mustWrite
+  }
+
+  /** The CTE name of the batch keys part (the first part added by {@link addBatches}). */
+  private keysName(): string {
+    return `w${this.parts.findIndex((p) => p.sql.startsWith("insert into rewards_transfer_batch"))}`
+  }
+
+  /** Runs the parts as one statement; a key of `mustWrite` that was already taken is a DuplicateBatchError. */
+  async run(trx: Knex.Transaction | Knex, mustWrite: readonly string[]): Promise<void> {
+    if (this.parts.length === 0) return
+    const ctes = this.parts.map((p, i) => `w${i} as (${p.sql})`).join(",\n")
+    const keys = this.batchKeys ? `(select coalesce(array_agg(key), '{}') from ${this.keysName()})` : `'{}'::text[]`
+    const [r] = await rows(trx, `with ${ctes}\nselect ${keys} as batch_keys`, this.parts.flatMap((p) => p.bindings))
+    if (mustWrite.length > 0) {
+      const written = new Set<string>(r.batch_keys as string[])
+      const taken = mustWrite.find((k) => !written.has(k))
+      if (taken !== undefined) throw new DuplicateBatchError(taken)
     }
   }
+}
 
-  private async upsertMembers(members: MemberRecord[]): Promise<void> {
-    const ids = rowIds("rwmem", members.length)
-    const cols = members.map((m, i) => [
-      ids[i],
-      m.id,
-      m.seq,
-      m.referrerId,
-      newReferralCode(),
-      m.depth,
-      m.joinedDay,
-      m.netSpend.toFixed(),
-      m.purchaseWeight.toString(),
-      m.referralWeight.toString(),
-      m.adminWeight.toString(),
-      m.level,
-      m.hasOrders,
-    ])
-    const column = (i: number) => cols.map((c) => c[i])
-    const numeric = ["net_spend", "purchase_weight", "referral_weight", "admin_weight"]
-    // gen: a member written since the current day snapshot is newer than it (the close reads it)
-    await this.q(
-      `insert into rewards_member (id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
-                                   net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders,
-                                   ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
-       select u.id, u.customer_id, u.seq, u.referrer_id, u.referral_code, u.depth, u.joined_day,
-              u.net_spend, u.purchase_weight, u.referral_weight, u.admin_weight, u.level, u.has_orders,
-              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
-         from unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::int[], ?::text[],
-                     ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[], ?::boolean[])
-              as u(id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
-                   net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders)
-       on conflict (customer_id) where ${LIVE}
-       do update set referrer_id = excluded.referrer_id, depth = excluded.depth,
-                     net_spend = excluded.net_spend, purchase_weight = excluded.purchase_weight,
-                     referral_weight = excluded.referral_weight, admin_weight = excluded.admin_weight,
-                     level = excluded.level, has_orders = excluded.has_orders,
-                     ${numeric.map((c) => `raw_${c} = excluded.raw_${c}`).join(", ")}, gen = excluded.gen, updated_at = now()`,
-      Array.from({ length: 13 }, (_, i) => column(i))
-    )
+function membersWrite(members: MemberRecord[]): Write {
+  const ids = rowIds("rwmem", members.length)
+  const cols = members.map((m, i) => [
+    ids[i],
+    m.id,
+    m.seq,
+    m.referrerId,
+    newReferralCode(),
+    m.depth,
+    m.joinedDay,
+    m.netSpend.toFixed(),
+    m.purchaseWeight.toString(),
+    m.referralWeight.toString(),
+    m.adminWeight.toString(),
+    m.level,
+    m.hasOrders,
+  ])
+  const column = (i: number) => cols.map((c) => c[i])
+  const numeric = ["net_spend", "purchase_weight", "referral_weight", "admin_weight"]
+  // gen: a member written since the current day snapshot is newer than it (the close reads it)
+  return {
+    sql: `insert into rewards_member (id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
+                                 net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders,
+                                 ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
+     select u.id, u.customer_id, u.seq, u.referrer_id, u.referral_code, u.depth, u.joined_day,
+            u.net_spend, u.purchase_weight, u.referral_weight, u.admin_weight, u.level, u.has_orders,
+            ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
+       from unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::int[], ?::text[],
+                   ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[], ?::int[], ?::boolean[])
+            as u(id, customer_id, seq, referrer_id, referral_code, depth, joined_day,
+                 net_spend, purchase_weight, referral_weight, admin_weight, level, has_orders)
+     on conflict (customer_id) where ${LIVE}
+     do update set referrer_id = excluded.referrer_id, depth = excluded.depth,
+                   net_spend = excluded.net_spend, purchase_weight = excluded.purchase_weight,
+                   referral_weight = excluded.referral_weight, admin_weight = excluded.admin_weight,
+                   level = excluded.level, has_orders = excluded.has_orders,
+                   ${numeric.map((c) => `raw_${c} = excluded.raw_${c}`).join(", ")}, gen = excluded.gen, updated_at = now()`,
+    bindings: Array.from({ length: 13 }, (_, i) => column(i)),
   }
+}
 
-  private async upsertOrders(orders: OrderRecord[]): Promise<void> {
-    const numeric = ["amount", "refunded_before", "matured", "refunded_after"]
-    await this.q(
-      `insert into rewards_order (id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
-                                  referrer_id, granted, worth, config_version,
-                                  amount, refunded_before, matured, refunded_after,
-                                  ${numeric.map((c) => `raw_${c}`).join(", ")})
-       select u.id, u.order_id, u.member_id, u.seq, u.placed_day, u.matures_on, u.status, u.refund_ids::jsonb,
-              u.referrer_id, u.granted::jsonb, u.worth::jsonb, u.config_version,
-              u.amount, u.refunded_before, u.matured, u.refunded_after,
-              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
-         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[],
-                     ?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
-              as u(id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
-                   referrer_id, granted, worth, config_version, amount, refunded_before, matured, refunded_after)
-       on conflict (order_id) where ${LIVE}
-       do update set status = excluded.status, refund_ids = excluded.refund_ids, referrer_id = excluded.referrer_id,
-                     granted = excluded.granted, worth = excluded.worth,
-                     refunded_before = excluded.refunded_before, matured = excluded.matured,
-                     refunded_after = excluded.refunded_after, raw_refunded_before = excluded.raw_refunded_before,
-                     raw_matured = excluded.raw_matured, raw_refunded_after = excluded.raw_refunded_after,
-                     updated_at = now()`,
-      [
-        rowIds("rword", orders.length),
-        orders.map((o) => o.id),
-        orders.map((o) => o.memberId),
-        orders.map((o) => o.seq),
-        orders.map((o) => o.placedDay),
-        orders.map((o) => o.maturesOn),
-        orders.map((o) => o.status),
-        orders.map((o) => JSON.stringify(o.refundIds)),
-        orders.map((o) => o.referrerId),
-        orders.map((o) => (o.granted ? JSON.stringify(o.granted.map(String)) : null)),
-        orders.map((o) => (o.worth ? JSON.stringify(o.worth.map(String)) : null)),
-        orders.map((o) => o.configVersion),
-        orders.map((o) => o.amount.toFixed()),
-        orders.map((o) => o.refundedBefore.toFixed()),
-        orders.map((o) => o.matured.toFixed()),
-        orders.map((o) => o.refundedAfter.toFixed()),
-      ]
-    )
+/** The days' sales S (RULES.md §3.2), one row per day: deltas of the same day are summed first. */
+function daySalesWrite(list: { day: string; delta: Dec }[]): Write {
+  const byDay = new Map<string, Dec>()
+  for (const { day, delta } of list) byDay.set(day, (byDay.get(day) ?? new Dec(0)).plus(delta))
+  const days = [...byDay.keys()].sort()
+  return {
+    sql: `insert into rewards_day_sales (id, day, sales, raw_sales)
+          select u.id, u.day, u.sales, ${RAW("u.sales")}
+            from unnest(?::text[], ?::text[], ?::numeric[]) as u(id, day, sales)
+          on conflict (day) where ${LIVE}
+          do update set sales = rewards_day_sales.sales + excluded.sales,
+                        raw_sales = ${RAW("rewards_day_sales.sales + excluded.sales")}, updated_at = now()`,
+    bindings: [rowIds("rwds", days.length), days, days.map((d) => byDay.get(d)!.toFixed())],
   }
+}
 
-  private async upsertTranches(tranches: TrancheRecord[]): Promise<void> {
-    const numeric = ["multiple", "remaining", "net_amount", "daily_base"]
-    // gen: a tranche written since the current day snapshot is newer than it (the close reads it)
-    await this.q(
-      `insert into rewards_tranche (id, order_id, member_id, seq, ${numeric.join(", ")},
-                                    ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
-       select u.id, u.order_id, u.member_id, u.seq, ${numeric.map((c) => `u.${c}`).join(", ")},
-              ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
-         from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
-              as u(id, order_id, member_id, seq, ${numeric.join(", ")})
-       on conflict (order_id) where ${LIVE}
-       do update set remaining = excluded.remaining, net_amount = excluded.net_amount, daily_base = excluded.daily_base,
-                     raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
-                     raw_daily_base = excluded.raw_daily_base, gen = excluded.gen, updated_at = now()`,
-      [
-        rowIds("rwtr", tranches.length),
-        tranches.map((t) => t.orderId),
-        tranches.map((t) => t.memberId),
-        tranches.map((t) => t.seq),
-        tranches.map((t) => t.multiple.toFixed()),
-        tranches.map((t) => t.remaining.toString()),
-        tranches.map((t) => t.netAmount.toFixed()),
-        tranches.map((t) => t.dailyBase.toString()),
-      ]
-    )
+function ordersWrite(orders: OrderRecord[]): Write {
+  const numeric = ["amount", "refunded_before", "matured", "refunded_after"]
+  return {
+    sql: `insert into rewards_order (id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
+                                referrer_id, granted, worth, config_version,
+                                amount, refunded_before, matured, refunded_after,
+                                ${numeric.map((c) => `raw_${c}`).join(", ")})
+     select u.id, u.order_id, u.member_id, u.seq, u.placed_day, u.matures_on, u.status, u.refund_ids::jsonb,
+            u.referrer_id, u.granted::jsonb, u.worth::jsonb, u.config_version,
+            u.amount, u.refunded_before, u.matured, u.refunded_after,
+            ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}
+       from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[],
+                   ?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
+            as u(id, order_id, member_id, seq, placed_day, matures_on, status, refund_ids,
+                 referrer_id, granted, worth, config_version, amount, refunded_before, matured, refunded_after)
+     on conflict (order_id) where ${LIVE}
+     do update set status = excluded.status, refund_ids = excluded.refund_ids, referrer_id = excluded.referrer_id,
+                   granted = excluded.granted, worth = excluded.worth,
+                   refunded_before = excluded.refunded_before, matured = excluded.matured,
+                   refunded_after = excluded.refunded_after, raw_refunded_before = excluded.raw_refunded_before,
+                   raw_matured = excluded.raw_matured, raw_refunded_after = excluded.raw_refunded_after,
+                   updated_at = now()`,
+    bindings: [
+      rowIds("rword", orders.length),
+      orders.map((o) => o.id),
+      orders.map((o) => o.memberId),
+      orders.map((o) => o.seq),
+      orders.map((o) => o.placedDay),
+      orders.map((o) => o.maturesOn),
+      orders.map((o) => o.status),
+      orders.map((o) => JSON.stringify(o.refundIds)),
+      orders.map((o) => o.referrerId),
+      orders.map((o) => (o.granted ? JSON.stringify(o.granted.map(String)) : null)),
+      orders.map((o) => (o.worth ? JSON.stringify(o.worth.map(String)) : null)),
+      orders.map((o) => o.configVersion),
+      orders.map((o) => o.amount.toFixed()),
+      orders.map((o) => o.refundedBefore.toFixed()),
+      orders.map((o) => o.matured.toFixed()),
+      orders.map((o) => o.refundedAfter.toFixed()),
+    ],
   }
+}
 
-  private async saveProgram(p: ProgramState): Promise<void> {
-    await this.q(
-      `update rewards_program
-          set first_day = ?, last_closed_day = ?, growth_price = ?::numeric, raw_growth_price = ${RAW("?::numeric")},
-              member_seq = ?, order_seq = ?, op_seq = ?, updated_at = now()
-        where ${LIVE}`,
-      [p.firstDay, p.lastClosedDay, p.growthPrice.toFixed(), p.growthPrice.toFixed(), p.memberSeq, p.orderSeq, p.opSeq]
-    )
+function tranchesWrite(tranches: TrancheRecord[]): Write {
+  const numeric = ["multiple", "remaining", "net_amount", "daily_base"]
+  // gen: a tranche written since the current day snapshot is newer than it (the close reads it)
+  return {
+    sql: `insert into rewards_tranche (id, order_id, member_id, seq, ${numeric.join(", ")},
+                                  ${numeric.map((c) => `raw_${c}`).join(", ")}, gen)
+     select u.id, u.order_id, u.member_id, u.seq, ${numeric.map((c) => `u.${c}`).join(", ")},
+            ${numeric.map((c) => RAW(`u.${c}`)).join(", ")}, ${CURRENT_GEN}
+       from unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::numeric[], ?::numeric[], ?::numeric[], ?::numeric[])
+            as u(id, order_id, member_id, seq, ${numeric.join(", ")})
+     on conflict (order_id) where ${LIVE}
+     do update set remaining = excluded.remaining, net_amount = excluded.net_amount, daily_base = excluded.daily_base,
+                   raw_remaining = excluded.raw_remaining, raw_net_amount = excluded.raw_net_amount,
+                   raw_daily_base = excluded.raw_daily_base, gen = excluded.gen, updated_at = now()`,
+    bindings: [
+      rowIds("rwtr", tranches.length),
+      tranches.map((t) => t.orderId),
+      tranches.map((t) => t.memberId),
+      tranches.map((t) => t.seq),
+      tranches.map((t) => t.multiple.toFixed()),
+      tranches.map((t) => t.remaining.toString()),
+      tranches.map((t) => t.netAmount.toFixed()),
+      tranches.map((t) => t.dailyBase.toString()),
+    ],
   }
+}
 
-  private async saveDayRun(run: DayRun): Promise<void> {
-    await this.q(
-      `insert into rewards_day_run (id, day, step, config_version, exit_due, cycle, report, started_at, finished_at)
-       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, now(), case when ? = 'done' then now() end)
-       on conflict (day) where ${LIVE}
-       do update set step = excluded.step, config_version = excluded.config_version, exit_due = excluded.exit_due,
-                     cycle = excluded.cycle, report = excluded.report, error = null,
-                     finished_at = coalesce(rewards_day_run.finished_at, excluded.finished_at), updated_at = now()`,
-      [
-        generateEntityId(undefined, "rwrun"),
-        run.day,
-        run.step,
-        run.configVersion,
-        run.exitDue ? JSON.stringify(run.exitDue) : null,
-        run.cycle ? JSON.stringify(encodeCycle(run.cycle)) : null,
-        run.report ? JSON.stringify(encodeReport(run.report)) : null,
-        run.step,
-      ]
-    )
+function programWrite(p: ProgramState): Write {
+  return {
+    sql: `update rewards_program
+        set first_day = ?, last_closed_day = ?, growth_price = ?::numeric, raw_growth_price = ${RAW("?::numeric")},
+            member_seq = ?, order_seq = ?, op_seq = ?, updated_at = now()
+      where ${LIVE}`,
+    bindings: [p.firstDay, p.lastClosedDay, p.growthPrice.toFixed(), p.growthPrice.toFixed(), p.memberSeq, p.orderSeq, p.opSeq],
+  }
+}
+
+function dayRunWrite(run: DayRun): Write {
+  return {
+    sql: `insert into rewards_day_run (id, day, step, config_version, exit_due, cycle, report, started_at, finished_at)
+     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, now(), case when ? = 'done' then now() end)
+     on conflict (day) where ${LIVE}
+     do update set step = excluded.step, config_version = excluded.config_version, exit_due = excluded.exit_due,
+                   cycle = excluded.cycle, report = excluded.report, error = null,
+                   finished_at = coalesce(rewards_day_run.finished_at, excluded.finished_at), updated_at = now()`,
+    bindings: [
+      generateEntityId(undefined, "rwrun"),
+      run.day,
+      run.step,
+      run.configVersion,
+      run.exitDue ? JSON.stringify(run.exitDue) : null,
+      run.cycle ? JSON.stringify(encodeCycle(run.cycle)) : null,
+      run.report ? JSON.stringify(encodeReport(run.report)) : null,
+      run.step,
+    ],
   }
 }
 
