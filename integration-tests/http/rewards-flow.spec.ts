@@ -7,7 +7,8 @@
  * nothing.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, MathBN, Modules } from "@medusajs/framework/utils"
+import { ContainerRegistrationKeys, MathBN, Modules, PromotionActions } from "@medusajs/framework/utils"
+import { createPromotionsWorkflow, updateCartPromotionsWorkflow } from "@medusajs/medusa/core-flows"
 import { medusaIntegrationTestRunner } from "@medusajs/test-utils"
 import { Dec, fromAtoms } from "../../src/engine/decimal"
 import { REWARDS_MODULE } from "../../src/modules/rewards"
@@ -20,9 +21,14 @@ import {
   useProgram,
   rowsOf,
   auditAfterEachTest,
+  addLineItems,
+  addShippingMethod,
   cancelOrder,
+  completeCart,
+  createCart,
   createCustomer,
   holdSubscriber,
+  initiatePayment,
   keptFiguresDifferingFromOrders,
   placeOrder,
   refundPayment,
@@ -324,6 +330,39 @@ medusaIntegrationTestRunner({
           { order_id: readBack.order_id, amount: "500" },
         ])
       )
+    })
+
+    it("a discounted checkout keeps its discounted figures: the order's own, and what the award counts", async () => {
+      setDay(DAY1)
+      const buyer = await join()
+      await createPromotionsWorkflow(container).run({
+        input: {
+          promotionsData: [
+            {
+              code: "TENOFF",
+              type: "standard",
+              status: "active",
+              application_method: { type: "percentage", target_type: "order", allocation: "across", value: 10, currency_code: "cny" },
+            },
+          ],
+        },
+      })
+      const cart = await createCart(container, store, { customer_id: buyer.id, email: buyer.email })
+      await addLineItems(container, cart.id, [{ variant_id: store.variant.id, quantity: 5 }])
+      await addShippingMethod(container, cart.id, store.shippingOption.id)
+      await updateCartPromotionsWorkflow(container).run({
+        input: { cart_id: cart.id, promo_codes: ["TENOFF"], action: PromotionActions.ADD },
+      })
+      await initiatePayment(container, cart.id)
+      const order = await completeCart(container, cart.id)
+
+      // items 500 less 10 % (the shipping of 10 is not discounted): kept, the order's own, awarded
+      const kept = await rewards.cartFigures(cart.id)
+      expect([kept!.figures.items, kept!.figures.total].map((x) => MathBN.convert(x).toNumber())).toEqual([450, 460])
+      expect(await keptFiguresDifferingFromOrders(container)).toEqual([])
+      await awardOrderWorkflow(container).run({ input: { order_id: order.id, read_refunds: false } })
+      const awarded = await rowsOf(container, `select order_id, amount::text as amount from rewards_order`)
+      expect(norm(awarded)).toEqual([{ order_id: order.id, amount: "450" }])
     })
 
     it("a commit whose batch key is taken writes nothing at all (its statement's other rows are undone with it)", async () => {
