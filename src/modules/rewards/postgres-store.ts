@@ -517,10 +517,9 @@ class PostgresStoreTx implements StoreTx {
     // what was read is stale once anything is written
     this.reads.clear()
     const batches = change.batch ? [change.batch, ...(change.batches ?? [])] : (change.batches ?? [])
-    // Members first: a batch may credit a member who joins in the same operation.
     const statement = new WriteStatement()
     if (change.members?.length) statement.add(membersWrite(change.members))
-    const expectedKeys = batches.length > 0 ? statement.addBatches(batches) : []
+    if (batches.length > 0) statement.addBatches(batches)
     if (change.orders?.length) statement.add(ordersWrite(change.orders))
     if (change.tranches?.length) statement.add(tranchesWrite(change.tranches))
     const closing = change.memberDays !== undefined || change.publishMemberDays !== undefined
@@ -529,14 +528,14 @@ class PostgresStoreTx implements StoreTx {
     if (change.program) after.add(programWrite(change.program))
     if (change.dayRun) after.add(dayRunWrite(change.dayRun))
 
-    await statement.run(this.trx, expectedKeys)
+    await statement.run(this.trx)
     if (change.memberDays) await this.store.closeStateFor("stage").stage(this.trx, change.memberDays)
     if (change.publishMemberDays) {
       const { day, slotTotals } = change.publishMemberDays
       await this.store.closeStateFor("publish").publish(this.trx, day, slotTotals)
       this.store.published()
     }
-    if (after !== statement) await after.run(this.trx, [])
+    if (after !== statement) await after.run(this.trx)
     if (change.program) this.program?.saved(change.program)
     if (change.reparent) await this.reparent(change.reparent)
   }
@@ -575,7 +574,8 @@ interface Write {
  */
 class WriteStatement {
   private readonly parts: Write[] = []
-  private batchKeys = false
+  /** The part that inserts the batch keys, and the keys it must insert (batches with transfers). */
+  private batches: { part: number; mustWrite: string[] } | null = null
 
   add(write: Write): void {
     this.parts.push(write)
@@ -585,15 +585,17 @@ class WriteStatement {
    * Batches in order: their keys, their transfers (ids in batch order, then transfer order), and
    * the balances they move. An empty batch only takes its key; a key already taken by a batch
    * with transfers is a {@link DuplicateBatchError} (found after the statement, which the caller's
-   * transaction then undoes whole). Returns the keys that must be written.
+   * transaction then undoes whole).
    */
-  addBatches(list: TransferBatch[]): string[] {
+  addBatches(list: TransferBatch[]): void {
     const keys = new Set<string>()
     for (const b of list) {
       if (keys.has(b.key)) throw new DuplicateBatchError(b.key)
       keys.add(b.key)
     }
-    this.batchKeys = true
+    const mustWrite: string[] = []
+    const keysPart = `w${this.parts.length}`
+    this.batches = { part: this.parts.length, mustWrite }
     this.parts.push({
       sql: `insert into rewards_transfer_batch (key, day, source, config_version)
             select u.key, u.day, u.source, u.config_version
@@ -614,7 +616,6 @@ class WriteStatement {
       const k = `${account}\u0000${a}`
       deltas.set(k, (deltas.get(k) ?? 0n) + d)
     }
-    const mustWrite: string[] = []
     for (const b of list) {
       if (b.transfers.length === 0) continue // an empty batch only takes its key (memory store alike)
       mustWrite.push(b.key)
@@ -630,14 +631,14 @@ class WriteStatement {
         move(t.credit, t.asset, t.amount)
       }
     }
-    if (batchKey.length === 0) return mustWrite
+    if (batchKey.length === 0) return
     // the batch ids come from the keys just inserted (the CTE before this one)
     this.parts.push({
       sql: `insert into rewards_transfer (batch_id, day, asset, debit, credit, amount, raw_amount, reason)
             select k.id, t.day, t.asset, t.debit, t.credit, t.amount, ${RAW("t.amount")}, t.reason
               from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::text[])
                    with ordinality as t(key, day, asset, debit, credit, amount, reason, pos)
-              join ${this.keysName()} k on k.key = t.key
+              join ${keysPart} k on k.key = t.key
              order by t.pos`,
       bindings: [batchKey, day, asset, debit, credit, amount, reason],
     })
@@ -677,23 +678,17 @@ class WriteStatement {
         bindings: [rowIds("rwbal", system[0].length), ...system],
       })
     }
-    return mustWrite
   }
 
-  /** The CTE name of the batch keys part (the first part added by {@link addBatches}). */
-  private keysName(): string {
-    return `w${this.parts.findIndex((p) => p.sql.startsWith("insert into rewards_transfer_batch"))}`
-  }
-
-  /** Runs the parts as one statement; a key of `mustWrite` that was already taken is a DuplicateBatchError. */
-  async run(trx: Knex.Transaction | Knex, mustWrite: readonly string[]): Promise<void> {
+  /** Runs the parts as one statement; a batch whose key was already taken is a DuplicateBatchError. */
+  async run(trx: Knex.Transaction | Knex): Promise<void> {
     if (this.parts.length === 0) return
     const ctes = this.parts.map((p, i) => `w${i} as (${p.sql})`).join(",\n")
-    const keys = this.batchKeys ? `(select coalesce(array_agg(key), '{}') from ${this.keysName()})` : `'{}'::text[]`
+    const keys = this.batches ? `(select coalesce(array_agg(key), '{}') from w${this.batches.part})` : `'{}'::text[]`
     const [r] = await rows(trx, `with ${ctes}\nselect ${keys} as batch_keys`, this.parts.flatMap((p) => p.bindings))
-    if (mustWrite.length > 0) {
+    if (this.batches && this.batches.mustWrite.length > 0) {
       const written = new Set<string>(r.batch_keys as string[])
-      const taken = mustWrite.find((k) => !written.has(k))
+      const taken = this.batches.mustWrite.find((k) => !written.has(k))
       if (taken !== undefined) throw new DuplicateBatchError(taken)
     }
   }

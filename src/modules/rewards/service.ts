@@ -274,21 +274,16 @@ export default class RewardsModuleService extends MedusaService({
 
   /**
    * Keeps a completing cart's §1.2 figures (`rewards_cart_figures`) for the award of the order it
-   * becomes; a completion tried again rewrites them. Returns the row's id.
+   * becomes; a completion tried again rewrites them.
    */
-  async keepCartFigures(input: CartFiguresInput): Promise<string> {
-    const [row] = (
-      await this.knex().raw(
-        `insert into rewards_cart_figures (id, cart_id, customer_id, currency_code, figures)
-         values (?, ?, ?, ?, ?::jsonb)
-         on conflict (cart_id) where deleted_at is null do update
-           set customer_id = excluded.customer_id, currency_code = excluded.currency_code,
-               figures = excluded.figures, updated_at = now()
-         returning id`,
-        [newId("rwcf"), input.cartId, input.customerId, input.figures.currencyCode, JSON.stringify(input.figures)]
-      )
-    ).rows as Row[]
-    return row.id
+  async keepCartFigures(input: CartFiguresInput): Promise<void> {
+    await this.knex().raw(
+      `insert into rewards_cart_figures (id, cart_id, customer_id, figures)
+       values (?, ?, ?, ?::jsonb)
+       on conflict (cart_id) where deleted_at is null do update
+         set customer_id = excluded.customer_id, figures = excluded.figures, updated_at = now()`,
+      [newId("rwcf"), input.cartId, input.customerId, JSON.stringify(input.figures)]
+    )
   }
 
   /** Forgets a cart's kept figures (its completion failed); its order, if any, is then read back. */

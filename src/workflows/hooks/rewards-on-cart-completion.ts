@@ -26,9 +26,7 @@ import { checkoutFigures } from "../orders/order-figures"
 
 interface CartCompletionRewards {
   cart_id: string
-  /** the cart's figures were kept */
-  kept: boolean
-  /** credit and points were spent */
+  /** credit and points were spent (the figures are always kept) */
   spent: boolean
 }
 
@@ -39,16 +37,15 @@ completeCartWorkflow.hooks.validate(
     if (!c || c.completed_at) return new StepResponse(null, null)
     const rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
     const lines = rewardsLinesOf(c)
-    const customerId: string | undefined = c.customer?.id ?? c.customer_id
+    const { customerId, ...figures } = checkoutFigures(c)
     if (lines.lineIds.length > 0 && (!customerId || lines.customerIds.some((id) => id !== customerId))) {
       throw new MedusaError(
         MedusaError.Types.INVALID_DATA,
         "customer_id: the credit and points on this cart were applied by another customer; apply them again"
       )
     }
-    const { customerId: buyer, ...figures } = checkoutFigures(c)
-    await rewards.keepCartFigures({ cartId: c.id, customerId: buyer, figures })
-    const done: CartCompletionRewards = { cart_id: c.id, kept: true, spent: false }
+    await rewards.keepCartFigures({ cartId: c.id, customerId, figures })
+    const done: CartCompletionRewards = { cart_id: c.id, spent: false }
     if (lines.lineIds.length > 0) {
       try {
         const record = await rewards.storefront().spend({
@@ -73,6 +70,6 @@ completeCartWorkflow.hooks.validate(
     if (!done) return
     const rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
     if (done.spent) await rewards.storefront().release(done.cart_id)
-    if (done.kept) await rewards.forgetCartFigures(done.cart_id)
+    await rewards.forgetCartFigures(done.cart_id)
   }
 )

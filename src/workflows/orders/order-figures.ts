@@ -1,4 +1,5 @@
 import { MathBN } from "@medusajs/framework/utils"
+import type { OrderFigures } from "../../modules/rewards/types"
 
 /** The order's own columns and totals that RULES.md §1.2 reads (the Order Module computes the totals). */
 export const ORDER_TOTAL_FIELDS = ["id", "status", "customer_id", "currency_code", "total", "item_total", "item_tax_total"] as const
@@ -32,16 +33,12 @@ function amount(value: unknown): string {
 
 const sum = (values: unknown[]) => values.reduce<string>((acc, v) => MathBN.add(acc, amount(v)).toFixed(), "0")
 
-/** What RULES.md §1.2 reads of an order, or of the cart it is made from (decimal strings). */
-export interface CheckoutFigures {
+/**
+ * What RULES.md §1.2 reads of an order, or of the cart it is made from: its buyer and its
+ * figures (items after discounts net of tax, the total before credit and points payments).
+ */
+export interface CheckoutFigures extends OrderFigures {
   customerId: string | null
-  currencyCode: string
-  /** Line items after discounts, net of tax (RULES.md §1.2). */
-  items: string
-  /** The order total before credit and points payments. */
-  total: string
-  creditUsed: string
-  pointsUsed: string
 }
 
 export interface OrderFiguresInput extends CheckoutFigures {
