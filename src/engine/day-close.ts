@@ -35,10 +35,15 @@ const SLOTS = DAY_SLOTS.length
 
 /**
  * The pass computes in slices of this many members and lets pending I/O run between them (a
- * macrotask turn): the previous batch's commit then runs alongside the computation of the next,
- * not after it.
+ * macrotask turn): the commits of earlier batches then run alongside the computation, not after
+ * it. Each of a commit's statements waits for the next slice boundary, so slices stay short.
  */
-const YIELD_EVERY = 500
+const YIELD_EVERY = 100
+/**
+ * Batches the member pass may compute ahead of its commits. A commit waits on PostgreSQL between
+ * its statements; with room for two, the pass computes on meanwhile instead of waiting.
+ */
+const COMMITS_BEHIND = 2
 const breathe: () => Promise<void> =
   typeof setImmediate === "function" ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => Promise.resolve()
 
@@ -246,9 +251,11 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       const slotTotals = new Array<bigint>(S).fill(0n)
       const released = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
       let n = 0
-      // one batch's commit runs while the next batch is computed (never more than one: memory
-      // stays bounded); a failed commit stops the pass
+      // the batches' commits run one after another, in pass order, while the pass computes the
+      // batches after them; the pass stays at most COMMITS_BEHIND batches ahead of the commits
+      // (memory stays bounded), and a failed commit stops it
       let committing: Promise<void> = Promise.resolve()
+      const behind: Promise<void>[] = []
       // every batch passes through the pass, also those staged before a crash: their downline's
       // walks and shares must reach the members above them, and their totals the report
       for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
@@ -298,25 +305,27 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
             for (let t = 0; t < row.tranches.length; t++) trancheOut.push(0n)
           }
         }
-        await committing
-        committing = store.transaction(async (tx) => {
-          if (await tx.hasBatch(key)) return // staged before a crash
-          await tx.commit({
-            memberDays: {
-              key,
-              day,
-              source: `day:${day}`,
-              configVersion: v.version,
-              rows,
-              amounts,
-              trancheOut,
-              teamPerformance,
-              starLevel,
-              amountScale,
-            },
+        const memberDays = {
+          key,
+          day,
+          source: `day:${day}`,
+          configVersion: v.version,
+          rows,
+          amounts,
+          trancheOut,
+          teamPerformance,
+          starLevel,
+          amountScale,
+        }
+        committing = committing.then(() =>
+          store.transaction(async (tx) => {
+            if (await tx.hasBatch(key)) return // staged before a crash
+            await tx.commit({ memberDays })
           })
-        })
-        committing.catch(() => undefined) // awaited before the next commit and after the pass
+        )
+        committing.catch(() => undefined) // awaited below and after the pass
+        behind.push(committing)
+        if (behind.length > COMMITS_BEHIND) await behind.shift()
       }
       await committing
       const transfers: Transfer[] = []

@@ -680,6 +680,7 @@ export class DayCloseState {
       // its rows lie in transfer id order: a BRIN index finds a window of ids (ledger-read.ts)
       await trx.raw(`create index on ${table} using brin (id0) with (pages_per_range = 8)`)
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
+      await trx.raw(`alter table ${table} reset (autovacuum_enabled)`)
       await trx.raw(
         `insert into rewards_snapshot (gen, day, batch_from, batch_to, first_id, last_id, amount_scale, members)
          values (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -773,7 +774,9 @@ async function prepareStaging(trx: Knex.Transaction, gen: number): Promise<void>
   } else if (found.present) {
     await trx.raw(`delete from ${table} s where not exists (select 1 from rewards_transfer_batch b where b.id = s.batch_id)`)
   }
-  await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
+  // autovacuum stays off the table while it fills: an autovacuum that started on it would hold the
+  // publish's primary-key build for deadlock_timeout before giving way
+  await trx.raw(`create table if not exists ${table} (like rewards_member_day) with (autovacuum_enabled = false)`)
 }
 
 /**
