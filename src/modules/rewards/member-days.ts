@@ -153,6 +153,12 @@ export class DayCloseState {
   private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
   /** Whether this close's staging table was made ready (prepareStaging). */
   private staging = false
+  /**
+   * What this pass staged itself: members, batch id and first transfer id ranges. When it staged
+   * every member of the pass, the publish takes the partition's bounds from here instead of
+   * scanning the staged table; a pass that resumes after a crash staged fewer and scans it.
+   */
+  private staged = { members: 0, passMembers: -1, lo: 0, hi: 0, first: 0, last: 0 }
   /** COPY buffers, reused from batch to batch (one batch is staged at a time). */
   private readonly chunks: Buffer[] = []
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
@@ -411,7 +417,8 @@ export class DayCloseState {
       if (this.asSnapshot(seq)) {
         const v = this.views[this.stChunk[seq]]
         const at = this.stAt[seq]
-        values = cells.map((c) => v.getBigInt64(at + 8 * c))
+        values = new Array<bigint>(cells.length)
+        for (let c = 0; c < cells.length; c++) values[c] = int8Of(v, at + 8 * cells[c])
       } else {
         const e = this.exact(seq)
         values = cells.map((c) => e.bal[c])
@@ -439,6 +446,7 @@ export class DayCloseState {
     const start = new Int32Array(maxDepth + 2)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) start[maxDepth - this.depthOf(seq) + 1]++
     for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
+    this.staged = { members: 0, passMembers: count, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
     const order = new Int32Array(count)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) order[start[maxDepth - this.depthOf(seq)]++] = seq
     for (let from = 0; from < count; from += batchSize) yield this.batch(order.subarray(from, Math.min(count, from + batchSize)))
@@ -474,17 +482,17 @@ export class DayCloseState {
         const count = (len - STATE_TRANCHES) / TRANCHE_BYTES
         const tranches: ReleaseTranche[] = new Array(count)
         for (let t = 0, p = at + STATE_TRANCHES; t < count; t++, p += TRANCHE_BYTES) {
-          tranches[t] = { remaining: v.getBigInt64(p + 4), dailyBase: v.getBigInt64(p + 12) }
+          tranches[t] = { remaining: int8Of(v, p + 4), dailyBase: int8Of(v, p + 12) }
         }
         out[i] = {
           ref: seq,
           referrerRef: referrer < 0 ? null : referrer,
-          quota: v.getBigInt64(at + 8 * QUOTA),
-          weight: v.getBigInt64(at + 8 * WEIGHT),
-          debtCredit: v.getBigInt64(at + 8 * DEBT_CREDIT),
-          debtPoints: v.getBigInt64(at + 8 * DEBT_POINTS),
-          netSpend: member ? units(member.net, this.passScale) : this.rescale(v.getBigInt64(at + STATE_NET)),
-          teamPerformance: this.rescale(v.getBigInt64(at + STATE_TEAM)),
+          quota: int8Of(v, at + 8 * QUOTA),
+          weight: int8Of(v, at + 8 * WEIGHT),
+          debtCredit: int8Of(v, at + 8 * DEBT_CREDIT),
+          debtPoints: int8Of(v, at + 8 * DEBT_POINTS),
+          netSpend: member ? units(member.net, this.passScale) : this.rescale(int8Of(v, at + STATE_NET)),
+          teamPerformance: this.rescale(int8Of(v, at + STATE_TEAM)),
           starLevel: this.star[seq],
           tranches,
         }
@@ -587,6 +595,12 @@ export class DayCloseState {
     } finally {
       release()
     }
+    const staged = this.staged
+    staged.members += n
+    staged.lo = Math.min(staged.lo, batchId)
+    staged.hi = Math.max(staged.hi, batchId)
+    staged.first = Math.min(staged.first, firstId)
+    staged.last = Math.max(staged.last, firstId + (n - 1) * S)
   }
 
   /**
@@ -670,10 +684,14 @@ export class DayCloseState {
     const gen = this.gen + 1
     const table = partitionOf(gen)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
-    const [range] = await rows(
-      trx,
-      `select min(batch_id) as lo, max(batch_id) as hi, min(id0)::text as first, max(id0)::text as last, count(*)::int as n from ${table}`
-    )
+    const staged = this.staged
+    const [range] =
+      staged.members > 0 && staged.members === staged.passMembers
+        ? [{ lo: staged.lo, hi: staged.hi, first: String(staged.first), last: String(staged.last), n: staged.members }]
+        : await rows(
+            trx,
+            `select min(batch_id) as lo, max(batch_id) as hi, min(id0)::text as first, max(id0)::text as last, count(*)::int as n from ${table}`
+          )
     if (range.n > 0) {
       await trx.raw(`set local maintenance_work_mem = '256MB'`)
       await trx.raw(`alter table ${table} add primary key (seq)`)
@@ -729,6 +747,14 @@ const BOUND = 2 ** 62
 /** The int8 at byte `at` as a number (exact when its magnitude is below 2^53). */
 function getNumber(v: DataView, at: number): number {
   return v.getInt32(at) * 4294967296 + v.getUint32(at + 4)
+}
+
+/**
+ * The int8 at byte `at`. Zero, which most balances of most members are, is the one shared 0n:
+ * no bigint is allocated for it (the pass reads several million of them).
+ */
+function int8Of(v: DataView, at: number): bigint {
+  return v.getInt32(at) === 0 && v.getInt32(at + 4) === 0 ? 0n : v.getBigInt64(at)
 }
 
 /** Whether the int8 at byte `at` is within ±2^52. */
