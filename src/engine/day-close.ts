@@ -260,6 +260,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       // walks and shares must reach the members above them, and their totals the report
       for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
         const key = keys.dayStep(day, "members", n++)
+        const refs = new Int32Array(rows.length)
         const amounts = new Array<bigint>(rows.length * S).fill(0n)
         const trancheOut: bigint[] = []
         const teamPerformance = new Array<bigint>(rows.length)
@@ -268,6 +269,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
           // let the batch in flight make progress (its store's I/O callbacks run between slices)
           if (i % YIELD_EVERY === YIELD_EVERY - 1) await breathe()
           const row = rows[i]
+          refs[i] = row.ref
           const at = i * S
           if (agg && row.quota > 0n) {
             const k = tierOf(bounds, row.weight)
@@ -310,7 +312,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
           day,
           source: `day:${day}`,
           configVersion: v.version,
-          rows,
+          refs,
           amounts,
           trancheOut,
           teamPerformance,

@@ -92,7 +92,7 @@ class TransferLog {
    * Appends a member pass batch: each member's posting (DAY_SLOTS amounts) as its transfers,
    * slot by slot; `system(name)` gives a system account's number.
    */
-  appendPostings(b: Omit<TransferBatch, "transfers">, refs: readonly number[], amounts: readonly bigint[], system: (name: string) => number): void {
+  appendPostings(b: Omit<TransferBatch, "transfers">, refs: ArrayLike<number>, amounts: readonly bigint[], system: (name: string) => number): void {
     this.batches.push({ key: b.key, day: b.day, source: b.source, configVersion: b.configVersion, start: this.length })
     const S = DAY_SLOTS.length
     for (let r = 0; r < refs.length; r++) {
@@ -672,7 +672,7 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
     const tt = this.tranches
     for (const b of this.staged) {
       if (b.day !== p.day) throw new Error(`internal: a staged batch of ${b.day} published with ${p.day}`)
-      const refs = b.rows.map((r) => r.ref)
+      const refs = b.refs
       this.log.appendPostings(b, refs, b.amounts, (name) => this.resolve(name))
       let out = 0
       const shift = m.amountScale - b.amountScale

@@ -236,8 +236,12 @@ export interface MemberDayBatch {
   day: string
   source: string
   configVersion: number
-  /** The rows as streamMemberDays gave them, in pass order. */
-  rows: MemberDayRow[]
+  /**
+   * The members of the rows as streamMemberDays gave them (MemberDayRow.ref), in pass order. The
+   * rows themselves are not handed back: a store keeps what it needs of a batch it streamed, so
+   * the pass drops each batch's rows once it has computed them.
+   */
+  refs: Int32Array
   /** rows.length × DAY_SLOTS.length amounts: row i's posting is amounts[i·S … i·S+S−1]. */
   amounts: bigint[]
   /** Per tranche of the rows (in row order, then tranche order): locked points that left it today. */

@@ -109,10 +109,17 @@ interface Exact {
 }
 
 /**
- * A batch of the pass as the store read it for the engine, kept for staging it: member i's state
- * is the snapshot's bytes at (chunk[i], at[i]) (len[i] bytes), or exact[i] when chunk[i] is −1.
+ * A batch of the pass as the store read it for the engine, kept for staging it (the engine hands
+ * back only the members, MemberDayBatch.refs): member i is seq[i]; its state is the snapshot's
+ * bytes at (chunk[i], at[i]) (len[i] bytes), or exact[i] when chunk[i] is −1.
  */
 interface BatchState {
+  seq: Int32Array
+  /**
+   * The net spend the pass read (units of its scale) where the snapshot's bytes do not hold it:
+   * a member changed since the snapshot, or every member when the pass's scale is finer.
+   */
+  net: (bigint | undefined)[]
   chunk: Int32Array
   at: Int32Array
   len: Int32Array
@@ -149,8 +156,12 @@ export class DayCloseState {
   /** Snapshot rows whose amounts did not fit int8, exact (units of the snapshot's scale). */
   private readonly wide = new Map<number, Exact>()
   private overlay: Overlay | null = null
-  /** The batches handed to the engine, for staging them. */
-  private readonly batches = new WeakMap<MemberDayRow[], BatchState>()
+  /**
+   * The batches handed to the engine and not staged yet, in pass order. A batch is staged after
+   * the ones before it; those of a resumed pass that were staged before the crash are never
+   * staged again and are dropped as a later one is.
+   */
+  private unstaged: BatchState[] = []
   /** Whether this close's staging table was made ready (prepareStaging). */
   private staging = false
   /**
@@ -447,6 +458,7 @@ export class DayCloseState {
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) start[maxDepth - this.depthOf(seq) + 1]++
     for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
     this.staged = { members: 0, passMembers: count, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
+    this.unstaged = []
     const order = new Int32Array(count)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) order[start[maxDepth - this.depthOf(seq)]++] = seq
     for (let from = 0; from < count; from += batchSize) yield this.batch(order.subarray(from, Math.min(count, from + batchSize)))
@@ -457,6 +469,8 @@ export class DayCloseState {
     const n = seqs.length
     const o = this.o
     const s: BatchState = {
+      seq: seqs.slice(),
+      net: new Array(n),
       chunk: new Int32Array(n),
       at: new Int32Array(n),
       len: new Int32Array(n),
@@ -484,6 +498,8 @@ export class DayCloseState {
         for (let t = 0, p = at + STATE_TRANCHES; t < count; t++, p += TRANCHE_BYTES) {
           tranches[t] = { remaining: int8Of(v, p + 4), dailyBase: int8Of(v, p + 12) }
         }
+        const netSpend = member ? units(member.net, this.passScale) : this.rescale(int8Of(v, at + STATE_NET))
+        if (member || this.factor !== 1n) s.net[i] = netSpend
         out[i] = {
           ref: seq,
           referrerRef: referrer < 0 ? null : referrer,
@@ -491,7 +507,7 @@ export class DayCloseState {
           weight: int8Of(v, at + 8 * WEIGHT),
           debtCredit: int8Of(v, at + 8 * DEBT_CREDIT),
           debtPoints: int8Of(v, at + 8 * DEBT_POINTS),
-          netSpend: member ? units(member.net, this.passScale) : this.rescale(int8Of(v, at + STATE_NET)),
+          netSpend,
           teamPerformance: this.rescale(int8Of(v, at + STATE_TEAM)),
           starLevel: this.star[seq],
           tranches,
@@ -514,8 +530,17 @@ export class DayCloseState {
         }
       }
     }
-    this.batches.set(out, s)
+    this.unstaged.push(s)
     return out
+  }
+
+  /** The batch the engine staged as `b` (its members, in pass order). */
+  private takeBatch(b: MemberDayBatch): BatchState {
+    while (this.unstaged.length > 0) {
+      const s = this.unstaged.shift()!
+      if (s.seq.length === b.refs.length && s.seq.every((seq, i) => seq === b.refs[i])) return s
+    }
+    throw new Error(`internal: ${b.key} was not read through this close's stream`)
   }
 
   /**
@@ -523,8 +548,7 @@ export class DayCloseState {
    * partition (its postings and its state after the day), staged in the partition's own table.
    */
   async stage(trx: Knex.Transaction, b: MemberDayBatch): Promise<void> {
-    const s = this.batches.get(b.rows)
-    if (!s) throw new Error(`internal: ${b.key} was not read through this close's stream`)
+    const s = this.takeBatch(b)
     const [inserted] = await rows(
       trx,
       `insert into rewards_transfer_batch (key, day, source, config_version) values (?, ?, ?, ?)
@@ -533,7 +557,7 @@ export class DayCloseState {
     )
     if (!inserted) throw new DuplicateBatchError(b.key)
     const batchId: number = inserted.id
-    const n = b.rows.length
+    const n = s.seq.length
     // transfer ids: a range of the ledger's own sequence, S per member (slot k is id0 + k)
     const [{ last }] = await rows(
       trx,
@@ -552,11 +576,10 @@ export class DayCloseState {
     const outs = new Float64Array(64)
     let trOut = 0
     for (let i = 0; i < n; i++) {
-      const row = b.rows[i]
       const at = i * S
-      const tranches = row.tranches.length
+      const tranches = s.chunk[i] < 0 ? s.exact[i]!.trRem.length : (s.len[i] - STATE_TRANCHES) / TRANCHE_BYTES
       out.row(DAY_COLUMNS.length)
-      out.int4(row.ref)
+      out.int4(s.seq[i])
       out.int4(batchId)
       out.int8n(firstId + at)
       if (s.chunk[i] < 0 || tranches > outs.length || !this.patchable(b, i, s, trOut, x, outs)) {
@@ -580,7 +603,8 @@ export class DayCloseState {
         const q = p + SLOT_AT[k]
         setNumber(v, q, getNumber(v, q) + SLOT_SIGN[k] * x[k])
       }
-      v.setBigInt64(p + STATE_NET, row.netSpend)
+      const net = s.net[i]
+      if (net !== undefined) v.setBigInt64(p + STATE_NET, net)
       v.setBigInt64(p + STATE_TEAM, b.teamPerformance[i])
       for (let t = 0, q = p + STATE_TRANCHES + 4; t < tranches; t++, q += TRANCHE_BYTES) {
         if (outs[t] !== 0) setNumber(v, q, getNumber(v, q) - outs[t])
@@ -610,8 +634,7 @@ export class DayCloseState {
    * the amounts in `x` and the tranches' outflows in `outs`, as numbers.
    */
   private patchable(b: MemberDayBatch, i: number, s: BatchState, trOut: number, x: Float64Array, outs: Float64Array): boolean {
-    const row = b.rows[i]
-    const net = Number(row.netSpend)
+    const net = s.net[i] === undefined ? 0 : Number(s.net[i])
     const team = Number(b.teamPerformance[i])
     if (!(net < BOUND && net > -BOUND && team < BOUND && team > -BOUND)) return false
     const v = this.views[s.chunk[i]]
@@ -624,7 +647,8 @@ export class DayCloseState {
       if (amount >= LIMIT) return false
       if (SLOT_SIGN[k] !== 0 && !small(v, base + SLOT_AT[k])) return false
     }
-    for (let t = 0; t < row.tranches.length; t++) {
+    const tranches = (s.len[i] - STATE_TRANCHES) / TRANCHE_BYTES
+    for (let t = 0; t < tranches; t++) {
       const left = Number(b.trancheOut[trOut + t])
       outs[t] = left
       if (left !== 0 && (left >= LIMIT || !small(v, base + STATE_TRANCHES + TRANCHE_BYTES * t + 4))) return false
@@ -634,8 +658,7 @@ export class DayCloseState {
 
   /** Row i from its exact state: an int8 `state` when everything fits, else `wide`. */
   private writeExact(out: BinaryRows, b: MemberDayBatch, i: number, s: BatchState, trOut: number): void {
-    const row = b.rows[i]
-    const e = s.exact[i] ?? this.exact(row.ref)
+    const e = s.exact[i] ?? this.exact(s.seq[i])
     const at = i * S
     const bal = [...e.bal]
     for (let k = 0; k < S; k++) {
@@ -643,7 +666,7 @@ export class DayCloseState {
       if (SLOT_SIGN[k] !== 0) bal[SLOT_ASSET[k]] += SLOT_SIGN[k] > 0 ? amount : -amount
     }
     const rem = e.trRem.map((r, t) => r - b.trancheOut[trOut + t])
-    const net = row.netSpend
+    const net = e.net
     const team = b.teamPerformance[i]
     const amounts = b.amounts.slice(at, at + S)
     const fits = [...amounts, ...bal, net, team, ...rem, ...e.trBase].every(fitsInt8)

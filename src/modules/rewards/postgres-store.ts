@@ -227,7 +227,7 @@ export class PostgresRewardsStore implements RewardsStore {
             day,
             source: "snapshot",
             configVersion: version,
-            rows: list,
+            refs: Int32Array.from(list, (r) => r.ref),
             amounts: new Array<bigint>(list.length * DAY_SLOTS.length).fill(0n),
             trancheOut: new Array<bigint>(trancheCount).fill(0n),
             teamPerformance: list.map((r) => r.teamPerformance),
