@@ -40,10 +40,11 @@ const SLOTS = DAY_SLOTS.length
  */
 const YIELD_EVERY = 100
 /**
- * Batches the member pass may compute ahead of its commits. A commit waits on PostgreSQL between
- * its statements; with room for two, the pass computes on meanwhile instead of waiting.
+ * Commits of member batches that may run at once while the pass computes the next batch. A
+ * commit mostly waits on the database; several side by side keep the pass from waiting on them.
+ * Each batch stands alone (its own key, rows and transfer ids), so their order does not matter.
  */
-const COMMITS_BEHIND = 2
+const COMMITS_IN_FLIGHT = 2
 const breathe: () => Promise<void> =
   typeof setImmediate === "function" ? () => new Promise<void>((resolve) => setImmediate(resolve)) : () => Promise.resolve()
 
@@ -251,85 +252,92 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       const slotTotals = new Array<bigint>(S).fill(0n)
       const released = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
       let n = 0
-      // the batches' commits run one after another, in pass order, while the pass computes the
-      // batches after them; the pass stays at most COMMITS_BEHIND batches ahead of the commits
-      // (memory stays bounded), and a failed commit stops it
-      let committing: Promise<void> = Promise.resolve()
-      const behind: Promise<void>[] = []
-      // every batch passes through the pass, also those staged before a crash: their downline's
-      // walks and shares must reach the members above them, and their totals the report
-      for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
-        const key = keys.dayStep(day, "members", n++)
-        const refs = new Int32Array(rows.length)
-        const amounts = new Array<bigint>(rows.length * S).fill(0n)
-        const trancheOut: bigint[] = []
-        const teamPerformance = new Array<bigint>(rows.length)
-        const starLevel = new Array<number>(rows.length)
-        for (let i = 0; i < rows.length; i++) {
-          // let the batch in flight make progress (its store's I/O callbacks run between slices)
-          if (i % YIELD_EVERY === YIELD_EVERY - 1) await breathe()
-          const row = rows[i]
-          refs[i] = row.ref
-          const at = i * S
-          if (agg && row.quota > 0n) {
-            const k = tierOf(bounds, row.weight)
-            const paid = memberPayout(row.weight, row.quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
-            if (paid > 0n) {
-              // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
-              const settled = row.debtCredit < paid ? row.debtCredit : paid
-              amounts[at + cycleQuota] = paid
-              slotTotals[cycleQuota] += paid
-              if (settled > 0n) {
-                amounts[at + cycleDebtSettle] = settled
-                slotTotals[cycleDebtSettle] += settled
-              }
-              const credit = paid - settled
-              if (credit > 0n) {
-                amounts[at + cycleCredit] = credit
-                slotTotals[cycleCredit] += credit
+      // the batches' commits run while the pass computes the batches after them, at most
+      // COMMITS_IN_FLIGHT at once (memory stays bounded); a failed commit stops the pass, once
+      // the commits still running have ended
+      const inFlight: Promise<void>[] = []
+      const settle = async () => {
+        const ended = await Promise.allSettled(inFlight)
+        const failed = ended.find((e) => e.status === "rejected")
+        if (failed) throw failed.reason
+      }
+      try {
+        // every batch passes through the pass, also those staged before a crash: their downline's
+        // walks and shares must reach the members above them, and their totals the report
+        for await (const rows of store.streamMemberDays(engine.dayBatchSize)) {
+          const key = keys.dayStep(day, "members", n++)
+          const refs = new Int32Array(rows.length)
+          const amounts = new Array<bigint>(rows.length * S).fill(0n)
+          const trancheOut: bigint[] = []
+          const teamPerformance = new Array<bigint>(rows.length)
+          const starLevel = new Array<number>(rows.length)
+          for (let i = 0; i < rows.length; i++) {
+            // let the commits in flight make progress (their I/O callbacks run between slices)
+            if (i % YIELD_EVERY === YIELD_EVERY - 1) await breathe()
+            const row = rows[i]
+            refs[i] = row.ref
+            const at = i * S
+            if (agg && row.quota > 0n) {
+              const k = tierOf(bounds, row.weight)
+              const paid = memberPayout(row.weight, row.quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
+              if (paid > 0n) {
+                // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
+                const settled = row.debtCredit < paid ? row.debtCredit : paid
+                amounts[at + cycleQuota] = paid
+                slotTotals[cycleQuota] += paid
+                if (settled > 0n) {
+                  amounts[at + cycleDebtSettle] = settled
+                  slotTotals[cycleDebtSettle] += settled
+                }
+                const credit = paid - settled
+                if (credit > 0n) {
+                  amounts[at + cycleCredit] = credit
+                  slotTotals[cycleCredit] += credit
+                }
               }
             }
+            if (pass) {
+              const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
+              if (res.baseTotal !== 0n) released.base += res.baseTotal
+              if (res.share !== 0n) released.share += res.share
+              if (res.team !== 0n) released.team += res.team
+              if (res.peer !== 0n) released.peer += res.peer
+              if (res.forfeited !== 0n) released.forfeited += res.forfeited
+              teamPerformance[i] = res.teamPerformance
+              starLevel[i] = res.starLevel
+              for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
+              releaseSlots(amounts, at, slotTotals, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+            } else {
+              teamPerformance[i] = row.teamPerformance
+              starLevel[i] = row.starLevel
+              for (let t = 0; t < row.tranches.length; t++) trancheOut.push(0n)
+            }
           }
-          if (pass) {
-            const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
-            if (res.baseTotal !== 0n) released.base += res.baseTotal
-            if (res.share !== 0n) released.share += res.share
-            if (res.team !== 0n) released.team += res.team
-            if (res.peer !== 0n) released.peer += res.peer
-            if (res.forfeited !== 0n) released.forfeited += res.forfeited
-            teamPerformance[i] = res.teamPerformance
-            starLevel[i] = res.starLevel
-            for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
-            releaseSlots(amounts, at, slotTotals, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
-          } else {
-            teamPerformance[i] = row.teamPerformance
-            starLevel[i] = row.starLevel
-            for (let t = 0; t < row.tranches.length; t++) trancheOut.push(0n)
+          const memberDays = {
+            key,
+            day,
+            source: `day:${day}`,
+            configVersion: v.version,
+            refs,
+            amounts,
+            trancheOut,
+            teamPerformance,
+            starLevel,
+            amountScale,
           }
-        }
-        const memberDays = {
-          key,
-          day,
-          source: `day:${day}`,
-          configVersion: v.version,
-          refs,
-          amounts,
-          trancheOut,
-          teamPerformance,
-          starLevel,
-          amountScale,
-        }
-        committing = committing.then(() =>
-          store.transaction(async (tx) => {
+          const committing = store.transaction(async (tx) => {
             if (await tx.hasBatch(key)) return // staged before a crash
             await tx.commit({ memberDays })
           })
-        )
-        committing.catch(() => undefined) // awaited below and after the pass
-        behind.push(committing)
-        if (behind.length > COMMITS_BEHIND) await behind.shift()
+          committing.catch(() => undefined) // awaited below, or settled when the pass stops
+          inFlight.push(committing)
+          while (inFlight.length > COMMITS_IN_FLIGHT) await inFlight.shift()
+        }
+      } catch (e) {
+        await Promise.allSettled(inFlight)
+        throw e
       }
-      await committing
+      await settle()
       const transfers: Transfer[] = []
       if (agg) {
         const paid = slotTotals[cycleQuota]

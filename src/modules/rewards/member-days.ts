@@ -115,6 +115,8 @@ interface Exact {
  */
 interface BatchState {
   seq: Int32Array
+  /** Its first transfer id (of its first member's slot 0). */
+  firstId: number
   /**
    * The net spend the pass read (units of its scale) where the snapshot's bytes do not hold it:
    * a member changed since the snapshot, or every member when the pass's scale is finer.
@@ -157,21 +159,24 @@ export class DayCloseState {
   private readonly wide = new Map<number, Exact>()
   private overlay: Overlay | null = null
   /**
-   * The batches handed to the engine and not staged yet, in pass order. A batch is staged after
-   * the ones before it; those of a resumed pass that were staged before the crash are never
-   * staged again and are dropped as a later one is.
+   * The batches handed to the engine and not staged yet, by their first member. Batches may be
+   * staged in any order, side by side; those of a resumed pass that were staged before the crash
+   * stay here until the next pass.
    */
-  private unstaged: BatchState[] = []
-  /** Whether this close's staging table was made ready (prepareStaging). */
-  private staging = false
+  private unstaged = new Map<number, BatchState>()
+  /**
+   * The pass (startPass): its members in pass order and the first of the transfer ids reserved
+   * for them, S per member in pass order (member k's slot j is firstId + k·S + j).
+   */
+  private pass: { order: Int32Array; firstId: number } | null = null
   /**
    * What this pass staged itself: members, batch id and first transfer id ranges. When it staged
    * every member of the pass, the publish takes the partition's bounds from here instead of
    * scanning the staged table; a pass that resumes after a crash staged fewer and scans it.
    */
   private staged = { members: 0, passMembers: -1, lo: 0, hi: 0, first: 0, last: 0 }
-  /** COPY buffers, reused from batch to batch (one batch is staged at a time). */
-  private readonly chunks: Buffer[] = []
+  /** COPY buffers, reused from batch to batch: one set per batch being staged. */
+  private readonly pools: Buffer[][] = []
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
   private passScale: number
   private factor = 1n
@@ -443,8 +448,43 @@ export class DayCloseState {
     if (batch.length > 0) yield batch
   }
 
-  /** Members in pass order, deepest first, seq order within a depth (RewardsStore.streamMemberDays). */
+  /**
+   * Before a pass's first batch is read: its members in pass order, deepest first, seq order
+   * within a depth; the staging table ready (prepareStaging, committed: batches are then staged
+   * side by side, each in a transaction of its own); and one range of the ledger's transfer ids
+   * for the whole pass. The ids go to batches by their place in the pass, so they follow the pass
+   * order whatever order the batches commit in. A resumed pass reserves a new range: the batches
+   * staged before the crash keep the ids they have. Only the close (which holds the gate) takes
+   * transfer ids meanwhile.
+   */
+  async startPass(db: Db): Promise<void> {
+    const order = this.passOrder()
+    await inTransaction(db, (trx) => prepareStaging(trx, this.gen + 1))
+    let firstId = 0
+    if (order.length > 0) {
+      const [{ last }] = await rows(
+        db,
+        `select setval('rewards_transfer_id_seq', nextval('rewards_transfer_id_seq') + ?::bigint - 1) as last`,
+        [order.length * S]
+      )
+      firstId = Number(last) - order.length * S + 1
+    }
+    this.pass = { order, firstId }
+    this.staged = { members: 0, passMembers: order.length, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
+    this.unstaged = new Map()
+  }
+
+  /** The pass's batches (after startPass): RewardsStore.streamMemberDays. */
   *memberDayRows(batchSize: number): Iterable<MemberDayRow[]> {
+    if (!this.pass) throw new Error("internal: a member pass read before startPass")
+    const { order } = this.pass
+    for (let from = 0; from < order.length; from += batchSize) {
+      yield this.batch(order.subarray(from, Math.min(order.length, from + batchSize)), from)
+    }
+  }
+
+  /** Every member, deepest first, seq order within a depth. */
+  private passOrder(): Int32Array {
     const n = this.o.maxSeq + 1
     let maxDepth = 0
     let count = 0
@@ -457,19 +497,18 @@ export class DayCloseState {
     const start = new Int32Array(maxDepth + 2)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) start[maxDepth - this.depthOf(seq) + 1]++
     for (let d = 1; d <= maxDepth + 1; d++) start[d] += start[d - 1]
-    this.staged = { members: 0, passMembers: count, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
-    this.unstaged = []
     const order = new Int32Array(count)
     for (let seq = 1; seq < n; seq++) if (this.has(seq)) order[start[maxDepth - this.depthOf(seq)]++] = seq
-    for (let from = 0; from < count; from += batchSize) yield this.batch(order.subarray(from, Math.min(count, from + batchSize)))
+    return order
   }
 
-  /** The rows of members `seqs`, and what staging them needs. */
-  private batch(seqs: Int32Array): MemberDayRow[] {
+  /** The rows of members `seqs` (from place `from` of the pass on), and what staging them needs. */
+  private batch(seqs: Int32Array, from: number): MemberDayRow[] {
     const n = seqs.length
     const o = this.o
     const s: BatchState = {
       seq: seqs.slice(),
+      firstId: this.pass!.firstId + from * S,
       net: new Array(n),
       chunk: new Int32Array(n),
       at: new Int32Array(n),
@@ -530,17 +569,18 @@ export class DayCloseState {
         }
       }
     }
-    this.unstaged.push(s)
+    if (n > 0) this.unstaged.set(seqs[0], s)
     return out
   }
 
   /** The batch the engine staged as `b` (its members, in pass order). */
   private takeBatch(b: MemberDayBatch): BatchState {
-    while (this.unstaged.length > 0) {
-      const s = this.unstaged.shift()!
-      if (s.seq.length === b.refs.length && s.seq.every((seq, i) => seq === b.refs[i])) return s
+    const s = b.refs.length > 0 ? this.unstaged.get(b.refs[0]) : undefined
+    if (!s || s.seq.length !== b.refs.length || !s.seq.every((seq, i) => seq === b.refs[i])) {
+      throw new Error(`internal: ${b.key} was not read through this close's stream`)
     }
-    throw new Error(`internal: ${b.key} was not read through this close's stream`)
+    this.unstaged.delete(b.refs[0])
+    return s
   }
 
   /**
@@ -558,19 +598,11 @@ export class DayCloseState {
     if (!inserted) throw new DuplicateBatchError(b.key)
     const batchId: number = inserted.id
     const n = s.seq.length
-    // transfer ids: a range of the ledger's own sequence, S per member (slot k is id0 + k)
-    const [{ last }] = await rows(
-      trx,
-      `select setval('rewards_transfer_id_seq', nextval('rewards_transfer_id_seq') + ?::bigint - 1) as last`,
-      [n * S]
-    )
-    const firstId = Number(last) - n * S + 1
+    // transfer ids: the pass's range, S per member (slot k is id0 + k)
+    const firstId = s.firstId
     const table = partitionOf(this.gen + 1)
-    if (!this.staging) {
-      await prepareStaging(trx, this.gen + 1)
-      this.staging = true
-    }
-    const out = new BinaryRows(this.chunks)
+    const pool = this.pools.pop() ?? []
+    const out = new BinaryRows(pool)
     // the day's amounts of one member as numbers (patchable: safe integers)
     const x = new Float64Array(S)
     const outs = new Float64Array(64)
@@ -618,6 +650,7 @@ export class DayCloseState {
       await copyIn(client, `copy ${table} (${DAY_COLUMNS.join(", ")}) from stdin (format binary)`, out.finish())
     } finally {
       release()
+      this.pools.push(pool)
     }
     const staged = this.staged
     staged.members += n
@@ -718,7 +751,8 @@ export class DayCloseState {
     if (range.n > 0) {
       await trx.raw(`set local maintenance_work_mem = '256MB'`)
       await trx.raw(`alter table ${table} add primary key (seq)`)
-      // its rows lie in transfer id order: a BRIN index finds a window of ids (ledger-read.ts)
+      // its rows lie in transfer id order, but for neighbouring batches staged side by side: a BRIN
+      // index finds a window of ids (ledger-read.ts)
       await trx.raw(`create index on ${table} using brin (id0) with (pages_per_range = 8)`)
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
       await trx.raw(`alter table ${table} reset (autovacuum_enabled)`)
@@ -806,6 +840,12 @@ function fitsInt8(v: bigint): boolean {
  * (a published one always has gen ≤ the current generation), and staged rows whose batch no
  * longer exists.
  */
+/** `fn` in `db`'s transaction, or in one of its own. */
+async function inTransaction(db: Db, fn: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  if ((db as Knex.Transaction).isTransaction) return fn(db as Knex.Transaction)
+  await (db as Knex).transaction(fn)
+}
+
 async function prepareStaging(trx: Knex.Transaction, gen: number): Promise<void> {
   const table = partitionOf(gen)
   const [found] = await rows(

@@ -198,7 +198,9 @@ export class PostgresRewardsStore implements RewardsStore {
   }
 
   async *streamMemberDays(batchSize: number): AsyncIterable<MemberDayRow[]> {
-    yield* (await this.state()).memberDayRows(batchSize)
+    const state = await this.state()
+    await state.startPass(this.db as Knex)
+    yield* state.memberDayRows(batchSize)
   }
 
   /**
@@ -220,6 +222,7 @@ export class PostgresRewardsStore implements RewardsStore {
           throw new Error(`a day close has staged rows of snapshot ${state.gen + 1}: finish that close first`)
         }
         let n = 0
+        await state.startPass(trx)
         for (const list of state.memberDayRows(batchSize)) {
           const trancheCount = list.reduce((k, r) => k + r.tranches.length, 0)
           await state.stage(trx, {
