@@ -15,6 +15,13 @@
  *                                          # reuses it (the close again without seeding)
  *   BENCH_VERIFY=<file> …                  # checks the balances and the report against the same
  *                                          # close in memory (small sizes)
+ *   BENCH_RUNS=5 …                         # closes per size (default 3), each on a fresh copy of
+ *                                          # the seeded base
+ *
+ * This machine's speed varies from minute to minute (a shared VM), so each size is closed
+ * BENCH_RUNS times, each time with its own floor, and the report gives the medians: close
+ * seconds, floor seconds and close ÷ floor (the median of each run's own ratio, its close and
+ * floor measured side by side).
  *
  * PostgreSQL: DATABASE_URL's server when set (a database per size is created and dropped),
  * else an embedded one started for the run.
@@ -42,6 +49,23 @@ const { start, stop } = require("../scripts/lib/embedded-postgres") as {
 }
 
 const DB_PREFIX = "medusa_rewards_bench_cycle_"
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3))
+
+interface CloseResult {
+  members: number
+  seconds: number
+  peakRss: number
+  transfers: number
+  floorSeconds: number
+  closeCpu: { node: number; postgres: number | null }
+  floorCpu: { node: number; postgres: number | null }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
 const EXPORT_CHUNK = 20_000
 
 function connect(url: string): Knex {
@@ -290,7 +314,7 @@ async function main(): Promise<void> {
     u.pathname = `/${db}`
     return u.toString()
   }
-  const results: { members: number; seconds: number; peakRss: number; transfers: number; floorSeconds: number; seedSeconds: number }[] = []
+  const results: (CloseResult & { ratio: number; seedSeconds: number })[] = []
   console.log("members    close s   rows written   µs/member   peak RSS MiB   floor s   close ÷ floor   (seed s)")
   try {
     for (const size of sizes.length > 0 ? sizes : [100_000, 300_000, 1_000_000]) {
@@ -299,22 +323,40 @@ async function main(): Promise<void> {
       await admin.raw(`drop database if exists ${name}`)
       const seeded = Date.now()
       const reuse = process.env.BENCH_REUSE && (await admin.raw(`select 1 from pg_database where datname = ?`, [template])).rows.length > 0
-      if (reuse) {
-        await admin.raw(`create database ${name} template ${template}`)
-      } else {
+      if (!reuse) {
+        await admin.raw(`drop database if exists ${template}`)
         await admin.raw(`create database ${name}`)
         child(["--seed", urlOf(name), String(size)])
-        if (process.env.BENCH_REUSE) await admin.raw(`create database ${template} template ${name}`)
+        await admin.raw(`create database ${template} template ${name}`)
+        await admin.raw(`drop database ${name}`)
       }
       const seedSeconds = (Date.now() - seeded) / 1000
-      const r = { ...JSON.parse(child(["--close", urlOf(name), String(size)]).trim().split("\n").pop()!), seedSeconds }
+      const closes: CloseResult[] = []
+      for (let run = 0; run < RUNS; run++) {
+        await admin.raw(`create database ${name} template ${template}`)
+        closes.push(JSON.parse(child(["--close", urlOf(name), String(size)]).trim().split("\n").pop()!))
+        await admin.raw(`drop database ${name}`)
+      }
+      if (!process.env.BENCH_REUSE) await admin.raw(`drop database ${template}`)
+      const byTime = [...closes].sort((a, b) => a.seconds - b.seconds)
+      const r = {
+        ...byTime[Math.floor(byTime.length / 2)],
+        seconds: median(closes.map((c) => c.seconds)),
+        floorSeconds: median(closes.map((c) => c.floorSeconds)),
+        ratio: median(closes.map((c) => c.seconds / c.floorSeconds)),
+        peakRss: Math.max(...closes.map((c) => c.peakRss)),
+        seedSeconds,
+      }
       results.push(r)
-      await admin.raw(`drop database if exists ${name}`)
       console.log(
-        `${String(r.members).padEnd(10)} ${r.seconds.toFixed(2).padEnd(9)} ${String(r.transfers).padEnd(14)} ${((r.seconds / r.members) * 1e6).toFixed(1).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} ${r.floorSeconds.toFixed(2).padEnd(9)} ${(r.seconds / r.floorSeconds).toFixed(2).padEnd(15)} (${seedSeconds.toFixed(0)})`
+        `${String(r.members).padEnd(10)} ${r.seconds.toFixed(2).padEnd(9)} ${String(r.transfers).padEnd(14)} ${((r.seconds / r.members) * 1e6).toFixed(1).padEnd(11)} ${(r.peakRss / 2 ** 20).toFixed(0).padEnd(14)} ${r.floorSeconds.toFixed(2).padEnd(9)} ${r.ratio.toFixed(2).padEnd(15)} (${seedSeconds.toFixed(0)})`
       )
+      if (closes.length > 1) {
+        const each = closes.map((c) => `${c.seconds.toFixed(2)} s ÷ ${c.floorSeconds.toFixed(2)} s = ${(c.seconds / c.floorSeconds).toFixed(2)}`)
+        console.log(`           runs: ${each.join("; ")}`)
+      }
       const cpu = (c: { node: number; postgres: number | null }) => `node ${c.node.toFixed(2)} s + postgres ${c.postgres === null ? "?" : `${c.postgres.toFixed(2)} s`}`
-      console.log(`           CPU: close ${cpu(r.closeCpu)}; floor ${cpu(r.floorCpu)}; load average ${loadavg()[0].toFixed(2)}`)
+      console.log(`           CPU (median run): close ${cpu(r.closeCpu)}; floor ${cpu(r.floorCpu)}; load average ${loadavg()[0].toFixed(2)}`)
     }
   } finally {
     await admin.destroy()
