@@ -156,10 +156,12 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
         // the same read gives the cycle's aggregates (step 3): an exit moves GROWTH, EXIT_CAP,
         // CREDIT, DEBT_CREDIT and MONEY, never QUOTA or WEIGHT, so they are those after the exits
         const cycle = cfg.schemes.cycle.enabled && run.cycle === null ? await cycleTally(store, day, cfg.schemes.cycle, cfg.scale) : null
-        for await (const rows of store.streamBalances(cycle ? EXIT_AND_CYCLE_COLUMNS : EXIT_COLUMNS, engine.dayBatchSize)) {
-          for (const { ref, values } of rows) {
-            if (values[0] > 0n && exitDue(values[0], values[1], price)) due.push(ref)
-            if (cycle) cycle.add(values[2], values[3])
+        const columns = cycle ? EXIT_AND_CYCLE_COLUMNS : EXIT_COLUMNS
+        for await (const { refs, values } of store.streamBalances(columns, engine.dayBatchSize)) {
+          for (let i = 0, at = 0; i < refs.length; i++, at += columns.length) {
+            const growth = values[at]
+            if (growth > 0n && exitDue(growth, values[at + 1], price)) due.push(refs[i])
+            if (cycle) cycle.add(values[at + 2], values[at + 3])
           }
         }
         run.exitDue = await store.memberIdsOf(due)
@@ -207,8 +209,8 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
     if (c.enabled) {
       if (run.cycle === null) {
         const cycle = await cycleTally(store, day, c, cfg.scale)
-        for await (const rows of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
-          for (const { values } of rows) cycle.add(values[0], values[1])
+        for await (const { refs, values } of store.streamBalances(CYCLE_COLUMNS, engine.dayBatchSize)) {
+          for (let i = 0, at = 0; i < refs.length; i++, at += CYCLE_COLUMNS.length) cycle.add(values[at], values[at + 1])
         }
         run.cycle = cycle.aggregates()
       }

@@ -11,7 +11,7 @@ import { emptyBalances } from "./op"
 import { ASSETS, DAY_SLOTS, MEMBER, MEMBER_ASSETS, type Asset, type MemberAsset, type Reason, type TransferBatch, isMemberAccount, memberAccount, memberOf } from "./ledger"
 import {
   type Commit,
-  type BalanceRow,
+  type BalanceBatch,
   type DayReport,
   type DayRun,
   DuplicateBatchError,
@@ -492,17 +492,19 @@ export class MemoryStore implements RewardsStore, StoreTx, LedgerReader {
       .map((r) => cloneReport(r.report!))
   }
 
-  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
+  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceBatch> {
     const n = this.members.n
     const cells = assets.map((a) => memberAssetIndex.get(a)!)
     const balances = this.members.balances
     for (let from = 0; from < n; from += batchSize) {
-      const rows: BalanceRow[] = []
-      for (let i = from; i < Math.min(n, from + batchSize); i++) {
-        const base = i * ASSET_COUNT
-        rows.push({ ref: i, values: cells.map((c) => balances.get(base + c)) })
+      const count = Math.min(n, from + batchSize) - from
+      const batch: BalanceBatch = { refs: new Int32Array(count), values: new Array<bigint>(count * cells.length) }
+      for (let i = 0; i < count; i++) {
+        const base = (from + i) * ASSET_COUNT
+        batch.refs[i] = from + i
+        for (let c = 0; c < cells.length; c++) batch.values[i * cells.length + c] = balances.get(base + cells[c])
       }
-      yield rows
+      yield batch
     }
   }
 

@@ -31,7 +31,7 @@ export interface RewardsStore {
    * Every member's balances of `assets` (values in that order), in join order, in batches.
    * A day close reads only the columns a step needs.
    */
-  streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]>
+  streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceBatch>
   /** The member ids of handles a bulk read gave, in that order. */
   memberIdsOf(refs: readonly number[]): Promise<string[]>
   /**
@@ -194,9 +194,13 @@ export interface TrancheRecord {
 }
 
 /** A member's balances of some assets, read in bulk. */
-export interface BalanceRow {
-  /** The store's handle of the member, valid for the close that read it (memberIdsOf names it). */
-  ref: number
+/**
+ * Balances of a batch of members (RewardsStore.streamBalances), column-wise: member i is
+ * refs[i], and its balance of the k-th asset asked for is values[i × assets + k].
+ */
+export interface BalanceBatch {
+  /** The store's handles of the members, valid for the close that read them (memberIdsOf names them). */
+  refs: Int32Array
   values: bigint[]
 }
 

@@ -16,7 +16,7 @@
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { INT64_MAX, INT64_MIN } from "../../engine/columns"
 import { DAY_SLOTS, MEMBER, MEMBER_ASSETS, type MemberAsset } from "../../engine/ledger"
-import { type BalanceRow, DuplicateBatchError, type MemberDayBatch, type MemberDayRow, type ReleaseTranche } from "../../engine/store"
+import { type BalanceBatch, DuplicateBatchError, type MemberDayBatch, type MemberDayRow, type ReleaseTranche } from "../../engine/store"
 import {
   type BinaryRow,
   BinaryRows,
@@ -424,28 +424,31 @@ export class DayCloseState {
   }
 
   /** Every member's balances of `assets`, in seq order (RewardsStore.streamBalances). */
-  *balanceRows(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceRow[]> {
+  *balanceBatches(assets: readonly MemberAsset[], batchSize: number): Iterable<BalanceBatch> {
     const cells = assets.map((a) => ASSET_INDEX.get(a)!)
-    let batch: BalanceRow[] = []
+    const w = cells.length
+    const fresh = (): BalanceBatch => ({ refs: new Int32Array(batchSize), values: new Array<bigint>(batchSize * w) })
+    let batch = fresh()
+    let n = 0
     for (let seq = 1; seq <= this.o.maxSeq; seq++) {
       if (!this.has(seq)) continue
-      let values: bigint[]
+      const at = n * w
       if (this.asSnapshot(seq)) {
         const v = this.views[this.stChunk[seq]]
-        const at = this.stAt[seq]
-        values = new Array<bigint>(cells.length)
-        for (let c = 0; c < cells.length; c++) values[c] = int8Of(v, at + 8 * cells[c])
+        const state = this.stAt[seq]
+        for (let c = 0; c < w; c++) batch.values[at + c] = int8Of(v, state + 8 * cells[c])
       } else {
         const e = this.exact(seq)
-        values = cells.map((c) => e.bal[c])
+        for (let c = 0; c < w; c++) batch.values[at + c] = e.bal[cells[c]]
       }
-      batch.push({ ref: seq, values })
-      if (batch.length === batchSize) {
+      batch.refs[n++] = seq
+      if (n === batchSize) {
         yield batch
-        batch = []
+        batch = fresh()
+        n = 0
       }
     }
-    if (batch.length > 0) yield batch
+    if (n > 0) yield { refs: batch.refs.subarray(0, n), values: batch.values.slice(0, n * w) }
   }
 
   /**

@@ -27,7 +27,7 @@ import { Dec } from "../../engine/decimal"
 import { type Asset, DAY_SLOTS, MEMBER_ASSETS, type MemberAsset, SYSTEM, isMemberAccount } from "../../engine/ledger"
 import { emptyBalances } from "../../engine/op"
 import {
-  type BalanceRow,
+  type BalanceBatch,
   type Commit,
   type CycleAggregates,
   type DayReport,
@@ -182,8 +182,8 @@ export class PostgresRewardsStore implements RewardsStore {
     this.closeState = null
   }
 
-  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceRow[]> {
-    yield* (await this.state()).balanceRows(assets, batchSize)
+  async *streamBalances(assets: readonly MemberAsset[], batchSize: number): AsyncIterable<BalanceBatch> {
+    yield* (await this.state()).balanceBatches(assets, batchSize)
   }
 
   async memberIdsOf(refs: readonly number[]): Promise<string[]> {
