@@ -52,14 +52,70 @@ export interface PassResult {
   out: bigint[]
 }
 
+/** Integers beyond which an ExactSums entry leaves its number part (every partial sum stays exact). */
+const SAFE = 2 ** 53
+const SAFE_BIG = 2n ** 53n
+
+/**
+ * Sums of bigints, exact, without a bigint per addition: an entry is a number while it stays
+ * below 2^53 in magnitude (so every partial sum is an exact integer) and takes a bigint part only
+ * when an addition would leave that range. A carry waits for its member's referrer, often for a
+ * whole generation of the forest; bigint sums kept in it would each be replaced at every addition,
+ * a stream of new objects the garbage collector has to move out of its young generation.
+ */
+export class ExactSums {
+  private readonly small: number[]
+  private big: bigint[] | null = null
+
+  constructor(n: number) {
+    this.small = new Array<number>(n).fill(0)
+  }
+
+  get length(): number {
+    return this.small.length
+  }
+
+  isZero(i: number): boolean {
+    // a bigint part and a number part may cancel out
+    return this.big === null ? this.small[i] === 0 : this.get(i) === 0n
+  }
+
+  get(i: number): bigint {
+    const small = this.small[i] === 0 ? 0n : BigInt(this.small[i])
+    return this.big === null ? small : this.big[i] + small
+  }
+
+  add(i: number, x: bigint): void {
+    if (x < SAFE_BIG && x > -SAFE_BIG) {
+      const sum = this.small[i] + Number(x)
+      // both terms are below 2^53: a true sum of 2^53 or more rounds to 2^53 or more, never below
+      if (sum < SAFE && sum > -SAFE) {
+        this.small[i] = sum
+        return
+      }
+    }
+    this.big ??= new Array<bigint>(this.small.length).fill(0n)
+    this.big[i] += BigInt(this.small[i]) + x
+    this.small[i] = 0
+  }
+
+  /** A new entry holding x. */
+  push(x: bigint): void {
+    this.small.push(0)
+    this.big?.push(0n)
+    this.add(this.small.length - 1, x)
+  }
+}
+
 interface Carry {
-  /** Integer units of 10^-amountScale. */
-  performance: bigint
-  /** share[g] = Σ r of descendants g generations below (1-based). */
-  share: bigint[]
-  /** Walk states (keys) and the Σ r travelling in each; a handful per member. */
+  /**
+   * [0]: team performance, integer units of 10^-amountScale; [g] for g ≥ 1: Σ r of descendants
+   * g generations below.
+   */
+  sums: ExactSums
+  /** Walk states (keys) and the Σ r travelling in each (walkSums[w]); a handful per member. */
   walkKeys: number[]
-  walkSums: bigint[]
+  walkSums: ExactSums
 }
 
 function decimalsOf(d: Dec): number {
@@ -129,7 +185,7 @@ export class ReleasePass {
   private carryOf(id: number): Carry {
     let c = this.carries.get(id)
     if (!c) {
-      c = { performance: 0n, share: new Array<bigint>(this.shareDepth + 1).fill(0n), walkKeys: [], walkSums: [] }
+      c = { sums: new ExactSums(this.shareDepth + 1), walkKeys: [], walkSums: new ExactSums(0) }
       this.carries.set(id, c)
     }
     return c
@@ -148,7 +204,7 @@ export class ReleasePass {
     const res = this.result
     const carry = this.carries.get(id)
     if (carry) this.carries.delete(id)
-    const performance = carry ? carry.performance : 0n
+    const performance = carry ? carry.sums.get(0) : 0n
     const star = carry ? this.starOf(performance) : this.zeroStar
 
     // §4.2 base release, including on the day the tranche was created
@@ -175,7 +231,7 @@ export class ReleasePass {
     const up = referrerId !== null ? this.carryOf(referrerId) : null
     if (carry) {
       // §4.3 share rewards owed to this member by its downline
-      for (let g = 1; g <= this.shareDepth; g++) shareOwed += this.shareRates[g - 1] * carry.share[g]
+      for (let g = 1; g <= this.shareDepth; g++) if (!carry.sums.isZero(g)) shareOwed += this.shareRates[g - 1] * carry.sums.get(g)
 
       // §4.4–4.5 walks arriving here, this member being the ancestor
       if (this.teamOn) {
@@ -183,7 +239,7 @@ export class ReleasePass {
         const span = this.levels + 1
         for (let w = 0; w < carry.walkKeys.length; w++) {
           const key = carry.walkKeys[w]
-          const sum = carry.walkSums[w]
+          const sum = carry.walkSums.get(w)
           const peerTaken = key % 2 === 1
           const holder = Math.floor(key / 2) % span
           const distance = Math.floor(key / 2 / span)
@@ -219,10 +275,10 @@ export class ReleasePass {
 
     if (up) {
       const handed = performance === 0n ? netSpend : netSpend + performance
-      if (handed !== 0n) up.performance += handed
+      if (handed !== 0n) up.sums.add(0, handed)
       if (this.shareDepth > 0) {
-        if (baseTotal !== 0n) up.share[1] += baseTotal
-        if (carry) for (let g = 1; g < this.shareDepth; g++) up.share[g + 1] += carry.share[g]
+        if (baseTotal !== 0n) up.sums.add(1, baseTotal)
+        if (carry) for (let g = 1; g < this.shareDepth; g++) if (!carry.sums.isZero(g)) up.sums.add(g + 1, carry.sums.get(g))
       }
       if (this.teamOn && baseTotal > 0n) this.handUp(up, 0, false, 0, baseTotal)
     }
@@ -249,7 +305,7 @@ export class ReleasePass {
     const k = this.key(holder, peerTaken, next)
     const i = up.walkKeys.indexOf(k)
     if (i >= 0) {
-      up.walkSums[i] += sum
+      up.walkSums.add(i, sum)
     } else {
       up.walkKeys.push(k)
       up.walkSums.push(sum)

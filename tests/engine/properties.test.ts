@@ -553,6 +553,37 @@ describe("properties of the rules engine", () => {
       )
     })
 
+    it("7d. huge amounts (team sums beyond 2^53 atoms): every close matches the naive reference", async () => {
+      // the pass keeps its carries' sums as numbers below 2^53 and as bigints beyond (ExactSums):
+      // orders of up to 10^12 make the sums cross that boundary
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            program: programArb({ release: true, teamRewards: true }),
+            forest: fc.oneof(forestArb(30, 0), forestArb(30, 20), forestArb(0, 25)),
+            actions: fc.array(
+              actionArb({ weights: { order: 45, refund: 4, close: 14, join: 2 }, amounts: fc.oneof(amountArb(1_000_000_000_000), amountArb(8000)) }),
+              { maxLength: 40, size: "max" }
+            ),
+          }),
+          async (spec) => {
+            let expected: Expected | null = null
+            await runSpec(spec, {
+              beforeClose: async (s, day) => {
+                expected = await referenceForClose(s, day)
+              },
+              afterStep: async (s, step) => {
+                if (step.kind !== "close") return
+                const problems = await compareWithReference(s, step.day, expected!)
+                if (problems.length > 0) s.fail(`the close of ${step.day} differs from the naive reference:\n${problems.slice(0, 12).join("\n")}`)
+              },
+            })
+          }
+        ),
+        runs(100)
+      )
+    })
+
     it("7b. a chain of 5 000 members: the close completes, the audit is ok, and every member matches the reference", async () => {
       await fc.assert(
         fc.asyncProperty(bigChainArb(), async (p) => {
