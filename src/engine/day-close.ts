@@ -12,6 +12,7 @@ import { DAY_SLOTS, SLOT, SYSTEM, keys, memberAccount, type Transfer, type Trans
 import { openDayOf } from "./days"
 import type { RewardsEngine } from "./engine"
 import { awardOrder } from "./orders"
+import { ExactSums } from "./exact-sums"
 import { ReleasePass } from "./team"
 import type { CycleConfig } from "./config"
 import type { CycleAggregates, DayReport, DayRun } from "./store"
@@ -32,6 +33,9 @@ const {
   releaseForfeit,
 } = SLOT
 const SLOTS = DAY_SLOTS.length
+/** The day report's release totals (DayReport.release), as entries of the pass's ExactSums. */
+const RELEASED = ["base", "share", "team", "peer", "forfeited"] as const
+const [RELEASED_BASE, RELEASED_SHARE, RELEASED_TEAM, RELEASED_PEER, RELEASED_FORFEITED] = RELEASED.map((_, i) => i)
 
 /**
  * The pass computes in slices of this many members and lets pending I/O run between them (a
@@ -251,8 +255,9 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       const amountScale = await store.getAmountScale()
       const pass = r.enabled ? new ReleasePass(r, amountScale) : null
       const S = SLOTS
-      const slotTotals = new Array<bigint>(S).fill(0n)
-      const released = { base: 0n, share: 0n, team: 0n, peer: 0n, forfeited: 0n }
+      // the pass's totals, added to member by member: exact sums without a bigint per addition
+      const slotTotals = new ExactSums(S)
+      const released = new ExactSums(RELEASED.length)
       let n = 0
       // the batches' commits run while the pass computes the batches after them, at most
       // COMMITS_IN_FLIGHT at once (memory stays bounded); a failed commit stops the pass, once
@@ -286,25 +291,25 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
                 // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
                 const settled = row.debtCredit < paid ? row.debtCredit : paid
                 amounts[at + cycleQuota] = paid
-                slotTotals[cycleQuota] += paid
+                slotTotals.add(cycleQuota, paid)
                 if (settled > 0n) {
                   amounts[at + cycleDebtSettle] = settled
-                  slotTotals[cycleDebtSettle] += settled
+                  slotTotals.add(cycleDebtSettle, settled)
                 }
                 const credit = paid - settled
                 if (credit > 0n) {
                   amounts[at + cycleCredit] = credit
-                  slotTotals[cycleCredit] += credit
+                  slotTotals.add(cycleCredit, credit)
                 }
               }
             }
             if (pass) {
               const res = pass.process(row.ref, row.referrerRef, row.netSpend, row.tranches)
-              if (res.baseTotal !== 0n) released.base += res.baseTotal
-              if (res.share !== 0n) released.share += res.share
-              if (res.team !== 0n) released.team += res.team
-              if (res.peer !== 0n) released.peer += res.peer
-              if (res.forfeited !== 0n) released.forfeited += res.forfeited
+              if (res.baseTotal !== 0n) released.add(RELEASED_BASE, res.baseTotal)
+              if (res.share !== 0n) released.add(RELEASED_SHARE, res.share)
+              if (res.team !== 0n) released.add(RELEASED_TEAM, res.team)
+              if (res.peer !== 0n) released.add(RELEASED_PEER, res.peer)
+              if (res.forfeited !== 0n) released.add(RELEASED_FORFEITED, res.forfeited)
               teamPerformance[i] = res.teamPerformance
               starLevel[i] = res.starLevel
               for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
@@ -340,20 +345,29 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
         throw e
       }
       await settle()
+      const totals = Array.from({ length: S }, (_, k) => slotTotals.get(k))
       const transfers: Transfer[] = []
       if (agg) {
-        const paid = slotTotals[cycleQuota]
+        const paid = totals[cycleQuota]
         const returned = agg.tierPools.reduce((a, b) => a + b, agg.proRataPool) - paid
         report.cycle.paid = paid
         report.cycle.returned = returned
         if (paid > 0n) transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: paid, reason: "cycle.payout.funding" })
         if (returned > 0n) transfers.push({ asset: "MONEY", debit: SYSTEM.cyclePool, credit: SYSTEM.platform, amount: returned, reason: "cycle.returned" })
       }
-      if (pass) report.release = released
+      if (pass) {
+        report.release = {
+          base: released.get(RELEASED_BASE),
+          share: released.get(RELEASED_SHARE),
+          team: released.get(RELEASED_TEAM),
+          peer: released.get(RELEASED_PEER),
+          forfeited: released.get(RELEASED_FORFEITED),
+        }
+      }
       run.step = "report"
       await store.transaction((tx) =>
         tx.commit({
-          publishMemberDays: { day, slotTotals },
+          publishMemberDays: { day, slotTotals: totals },
           batch: batch(keys.dayStep(day, "cycle-returned", 0), transfers, `day:${day}`),
           dayRun: run,
         })
@@ -384,7 +398,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
 function releaseSlots(
   amounts: bigint[],
   at: number,
-  totals: bigint[],
+  totals: ExactSums,
   base: bigint,
   acceleration: bigint,
   forfeited: bigint,
@@ -407,8 +421,8 @@ function releaseSlots(
 }
 
 /** One posting slot's amount (0: no transfer), counted in the pass's totals. */
-function put(amounts: bigint[], at: number, totals: bigint[], slot: number, amount: bigint): void {
+function put(amounts: bigint[], at: number, totals: ExactSums, slot: number, amount: bigint): void {
   if (amount === 0n) return
   amounts[at + slot] = amount
-  totals[slot] += amount
+  totals.add(slot, amount)
 }

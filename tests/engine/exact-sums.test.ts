@@ -1,10 +1,10 @@
 /**
- * ExactSums (src/engine/team.ts): the release pass's carries keep their sums as numbers while they
- * stay below 2^53 and move to a bigint part beyond. Every entry must always equal the bigint sum of
- * what was added to it, across that boundary in both directions.
+ * ExactSums (src/engine/exact-sums.ts): the day close's totals and the release pass's carries keep
+ * their sums as numbers while they stay below 2^53 and move to a bigint part beyond. Every entry
+ * must always equal the bigint sum of what was added to it, across that boundary both ways.
  */
 import fc from "fast-check"
-import { ExactSums } from "../../src/engine/team"
+import { ExactSums } from "../../src/engine/exact-sums"
 
 const TWO53 = 2n ** 53n
 
