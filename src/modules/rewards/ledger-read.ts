@@ -7,8 +7,8 @@
  *
  * Index use: a member's operation transfers by the member-account index; its postings by each
  * day partition's primary key (seq). Postings of a day or of the whole ledger are read newest
- * first in windows of transfer ids (a partition's rows lie in id order, and its BRIN index on
- * `id0` finds a window's blocks).
+ * first in windows of transfer ids (a partition's rows lie in id order, but for neighbouring
+ * batches committed side by side, and its BRIN index on `id0` finds a window's blocks).
  */
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { DAY_SLOTS, MEMBER } from "../../engine/ledger"
