@@ -524,6 +524,21 @@ describe("properties of the rules engine", () => {
   // =========================================================================================
 
   describe("7. release: the bottom-up pass against a naive walk of RULES.md §4.2–4.6", () => {
+    /** Runs the scenario; every close must leave what the naive walk computed before it. */
+    const everyCloseMatchesTheReference = async (spec: ScenarioSpec) => {
+      let expected: Expected | null = null
+      await runSpec(spec, {
+        beforeClose: async (s, day) => {
+          expected = await referenceForClose(s, day)
+        },
+        afterStep: async (s, step) => {
+          if (step.kind !== "close") return
+          const problems = await compareWithReference(s, step.day, expected!)
+          if (problems.length > 0) s.fail(`the close of ${step.day} differs from the naive reference:\n${problems.slice(0, 12).join("\n")}`)
+        },
+      })
+    }
+
     it("7a. small chains and random forests: every close matches the naive reference", async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -535,52 +550,9 @@ describe("properties of the rules engine", () => {
               { maxLength: 60, size: "max" }
             ),
           }),
-          async (spec) => {
-            let expected: Expected | null = null
-            await runSpec(spec, {
-              beforeClose: async (s, day) => {
-                expected = await referenceForClose(s, day)
-              },
-              afterStep: async (s, step) => {
-                if (step.kind !== "close") return
-                const problems = await compareWithReference(s, step.day, expected!)
-                if (problems.length > 0) s.fail(`the close of ${step.day} differs from the naive reference:\n${problems.slice(0, 12).join("\n")}`)
-              },
-            })
-          }
+          everyCloseMatchesTheReference
         ),
         runs(300)
-      )
-    })
-
-    it("7d. huge amounts (team sums beyond 2^53 atoms): every close matches the naive reference", async () => {
-      // the pass keeps its carries' sums as numbers below 2^53 and as bigints beyond (ExactSums):
-      // orders of up to 10^12 make the sums cross that boundary
-      await fc.assert(
-        fc.asyncProperty(
-          fc.record({
-            program: programArb({ release: true, teamRewards: true }),
-            forest: fc.oneof(forestArb(30, 0), forestArb(30, 20), forestArb(0, 25)),
-            actions: fc.array(
-              actionArb({ weights: { order: 45, refund: 4, close: 14, join: 2 }, amounts: fc.oneof(amountArb(1_000_000_000_000), amountArb(8000)) }),
-              { maxLength: 40, size: "max" }
-            ),
-          }),
-          async (spec) => {
-            let expected: Expected | null = null
-            await runSpec(spec, {
-              beforeClose: async (s, day) => {
-                expected = await referenceForClose(s, day)
-              },
-              afterStep: async (s, step) => {
-                if (step.kind !== "close") return
-                const problems = await compareWithReference(s, step.day, expected!)
-                if (problems.length > 0) s.fail(`the close of ${step.day} differs from the naive reference:\n${problems.slice(0, 12).join("\n")}`)
-              },
-            })
-          }
-        ),
-        runs(100)
       )
     })
 
@@ -671,6 +643,25 @@ describe("properties of the rules engine", () => {
             [{ k: 3, rate: "0.25", amount: 1234, dailyReleaseRate: "0.0033", scale: 3 }],
           ],
         }
+      )
+    })
+
+    it("7d. huge amounts (team sums beyond 2^53 atoms): every close matches the naive reference", async () => {
+      // the pass keeps its carries' sums as numbers below 2^53 and as bigints beyond (ExactSums):
+      // orders of up to 10^12 make the sums cross that boundary
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            program: programArb({ release: true, teamRewards: true }),
+            forest: fc.oneof(forestArb(30, 0), forestArb(30, 20), forestArb(0, 25)),
+            actions: fc.array(
+              actionArb({ weights: { order: 45, refund: 4, close: 14, join: 2 }, amounts: fc.oneof(amountArb(1_000_000_000_000), amountArb(8000)) }),
+              { maxLength: 40, size: "max" }
+            ),
+          }),
+          everyCloseMatchesTheReference
+        ),
+        runs(100)
       )
     })
   })
