@@ -92,6 +92,14 @@ medusaIntegrationTestRunner({
         "day:2026-05-06:members:0",
         "day:2026-05-07:members:0",
       ])
+      // every published partition is left to autovacuum again (it is kept off only while a close fills it)
+      const published = await rows(
+        `select c.relname, coalesce(array_to_string(c.reloptions, ','), '') as options
+           from pg_inherits i join pg_class c on c.oid = i.inhrelid
+          where i.inhparent = 'rewards_member_day'::regclass order by c.relname`
+      )
+      expect(published.length).toBeGreaterThanOrEqual(4)
+      for (const p of published) expect(p.options).not.toContain("autovacuum_enabled")
       const before = await ledger()
       await closeBusinessDaysJob(container) // nothing is due: nothing changes
       expect(await ledger()).toEqual(before)
@@ -123,6 +131,13 @@ medusaIntegrationTestRunner({
       const staged = await rows(`select count(*)::int as n from rewards_transfer_batch where key like 'day:2026-05-04:members:%'`)
       expect(staged[0].n).toBeGreaterThan(0)
       expect((await rewards.audit()).violations).toEqual([]) // staged postings are not in the ledger yet
+      // the staging partition, not attached yet, is kept from autovacuum while the close fills it
+      const staging = await rows(
+        `select c.relname, array_to_string(c.reloptions, ',') as options from pg_class c
+          where c.relname like 'rewards\\_member\\_day\\_%' and c.relkind = 'r'
+            and not exists (select 1 from pg_inherits i where i.inhrelid = c.oid)`
+      )
+      expect(staging).toEqual([expect.objectContaining({ options: "autovacuum_enabled=false" })])
 
       await rows(`drop trigger rewards_test_fail on rewards_transfer_batch`)
       const closed = await api.post("/admin/rewards/day-runs/close", {}, admin.headers)
