@@ -263,11 +263,6 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
       // COMMITS_IN_FLIGHT at once (memory stays bounded); a failed commit stops the pass, once
       // the commits still running have ended
       const inFlight: Promise<void>[] = []
-      const settle = async () => {
-        const ended = await Promise.allSettled(inFlight)
-        const failed = ended.find((e) => e.status === "rejected")
-        if (failed) throw failed.reason
-      }
       try {
         // every batch passes through the pass, also those staged before a crash: their downline's
         // walks and shares must reach the members above them, and their totals the report
@@ -344,7 +339,8 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
         await Promise.allSettled(inFlight)
         throw e
       }
-      await settle()
+      const failed = (await Promise.allSettled(inFlight)).find((e) => e.status === "rejected")
+      if (failed) throw failed.reason
       const totals = Array.from({ length: S }, (_, k) => slotTotals.get(k))
       const transfers: Transfer[] = []
       if (agg) {

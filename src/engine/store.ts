@@ -193,7 +193,6 @@ export interface TrancheRecord {
   dailyBase: bigint
 }
 
-/** A member's balances of some assets, read in bulk. */
 /**
  * Balances of a batch of members (RewardsStore.streamBalances), column-wise: member i is
  * refs[i], and its balance of the k-th asset asked for is values[i × assets + k].
@@ -246,7 +245,7 @@ export interface MemberDayBatch {
    * the pass drops each batch's rows once it has computed them.
    */
   refs: Int32Array
-  /** rows.length × DAY_SLOTS.length amounts: row i's posting is amounts[i·S … i·S+S−1]. */
+  /** refs.length × DAY_SLOTS.length amounts: member i's posting is amounts[i·S … i·S+S−1]. */
   amounts: bigint[]
   /** Per tranche of the rows (in row order, then tranche order): locked points that left it today. */
   trancheOut: bigint[]

@@ -174,7 +174,7 @@ export class DayCloseState {
    * every member of the pass, the publish takes the partition's bounds from here instead of
    * scanning the staged table; a pass that resumes after a crash staged fewer and scans it.
    */
-  private staged = { members: 0, passMembers: -1, lo: 0, hi: 0, first: 0, last: 0 }
+  private staged = { members: 0, lo: 0, hi: 0, first: 0, last: 0 }
   /** COPY buffers, reused from batch to batch: one set per batch being staged. */
   private readonly pools: Buffer[][] = []
   /** Decimals of net and team in the snapshot, and the pass's (≥ it). */
@@ -473,7 +473,7 @@ export class DayCloseState {
       firstId = Number(last) - order.length * S + 1
     }
     this.pass = { order, firstId }
-    this.staged = { members: 0, passMembers: order.length, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
+    this.staged = { members: 0, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
     this.unstaged = new Map()
   }
 
@@ -510,7 +510,7 @@ export class DayCloseState {
     const n = seqs.length
     const o = this.o
     const s: BatchState = {
-      seq: seqs.slice(),
+      seq: seqs,
       firstId: this.pass!.firstId + from * S,
       net: new Array(n),
       chunk: new Int32Array(n),
@@ -745,7 +745,7 @@ export class DayCloseState {
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
     const staged = this.staged
     const [range] =
-      staged.members > 0 && staged.members === staged.passMembers
+      staged.members > 0 && staged.members === this.pass?.order.length
         ? [{ lo: staged.lo, hi: staged.hi, first: String(staged.first), last: String(staged.last), n: staged.members }]
         : await rows(
             trx,

@@ -521,6 +521,7 @@ class PostgresStoreTx implements StoreTx {
     this.reads.clear()
     const batches = change.batch ? [change.batch, ...(change.batches ?? [])] : (change.batches ?? [])
     const statement = new WriteStatement()
+    // members first: a batch may credit a member who joins in the same operation
     if (change.members?.length) statement.add(membersWrite(change.members))
     if (batches.length > 0) statement.addBatches(batches)
     if (change.orders?.length) statement.add(ordersWrite(change.orders))
