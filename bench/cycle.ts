@@ -209,13 +209,13 @@ async function close(url: string, members: number): Promise<void> {
   const peakSinceReset = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024
   resetPeak()
   await settleWrites(db)
-  const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+  const profile = process.env.BENCH_PROFILE ? await startProfile(process.env.BENCH_PROFILE) : null
   const cpu = await cpuMeter(db)
   const started = process.hrtime.bigint()
   await new RewardsEngine(new PostgresRewardsStore(db), versions).closeDay(BENCH_DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const closeCpu = await cpu()
-  if (profile) await profile(process.env.BENCH_PROFILE!)
+  if (profile) await profile()
   const peakRss = peakSinceReset()
   const transfers = (await count("rewards_ledger")) - before.transfers
   const [{ day }] = (await db.raw(`select last_closed_day as day from rewards_program`)).rows

@@ -29,7 +29,7 @@ async function runSize(members: number): Promise<void> {
     process.stderr.write(`after build: heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${((m.external + m.arrayBuffers) / 2 ** 20).toFixed(0)} MiB, rss ${(m.rss / 2 ** 20).toFixed(0)} MiB\n`)
   }
   const before = store.transferCount()
-  const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+  const profile = process.env.BENCH_PROFILE ? await startProfile(process.env.BENCH_PROFILE) : null
   // Linux keeps the peak RSS in VmHWM; writing 5 to clear_refs resets it, so the close's own
   // peak can be read apart from the build's (the process peak, maxRSS, includes the build)
   const resetPeak = () => writeFileSync("/proc/self/clear_refs", "5")
@@ -41,7 +41,7 @@ async function runSize(members: number): Promise<void> {
   await engine.closeDay(BENCH_DAY)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const closeRss = peakSinceReset()
-  if (profile) await profile(process.env.BENCH_PROFILE!)
+  if (profile) await profile()
   const transfers = store.transferCount() - before
   const peakRss = process.resourceUsage().maxRSS * 1024
   process.stdout.write(`${JSON.stringify({ members, transfers, seconds, peakRss, closeRss, startRss, buildSeconds })}\n`)

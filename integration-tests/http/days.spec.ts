@@ -63,6 +63,20 @@ medusaIntegrationTestRunner({
       runs: await rows(`select day, step, report from rewards_day_run order by day`),
     })
 
+    /** Every published day partition: its batch bounds and its check of the pass's batch range (null: none). */
+    const batchChecks = async () =>
+      (
+        await rows(
+          `select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound,
+                  (select pg_get_constraintdef(k.oid) from pg_constraint k where k.conrelid = c.oid and k.conname = c.relname || '_batches') as check
+             from pg_inherits i join pg_class c on c.oid = i.inhrelid
+            where i.inhparent = 'rewards_member_day'::regclass order by c.relname`
+        )
+      ).map((p) => {
+        const [, from, to] = /FROM \('?(\d+)'?\) TO \('?(\d+)'?\)/.exec(p.bound)!
+        return { name: p.name as string, from: Number(from), to: Number(to), check: p.check as string | null }
+      })
+
     beforeAll(async () => {
       container = getContainer()
       rewards = container.resolve<RewardsModuleService>(REWARDS_MODULE)
@@ -100,6 +114,14 @@ medusaIntegrationTestRunner({
       )
       expect(published.length).toBeGreaterThanOrEqual(4)
       for (const p of published) expect(p.options).not.toContain("autovacuum_enabled")
+      // each was created with a check of its pass's reserved batch range, which is the partition's
+      // bounds: the publish's attach did not scan the table to prove them
+      for (const p of await batchChecks()) expect(p.check).toBe(`CHECK (((batch_id >= ${p.from}) AND (batch_id < ${p.to})))`)
+      // and its primary key and BRIN index, built side by side before the publish's transaction
+      for (const p of published) {
+        const indexes = await rows(`select indexrelid::regclass::text as name from pg_index where indrelid = ?::regclass order by 1`, [p.relname])
+        expect(indexes.map((i) => i.name)).toEqual([`${p.relname}_id0_idx`, `${p.relname}_pkey`])
+      }
       const before = await ledger()
       await closeBusinessDaysJob(container) // nothing is due: nothing changes
       expect(await ledger()).toEqual(before)
@@ -143,6 +165,8 @@ medusaIntegrationTestRunner({
       const closed = await api.post("/admin/rewards/day-runs/close", {}, admin.headers)
       expect(closed.data).toEqual({ closed: ["2026-05-04"] })
       const resumed = await ledger()
+      // the resumed pass reserved new batch ids: its table's check no longer held, and was dropped
+      expect((await batchChecks()).find((p) => p.name === staging[0].relname)).toEqual(expect.objectContaining({ check: null }))
 
       // the same day closed without the fault gives the same ledger
       await rows(`create or replace view rewards_member_state as select * from rewards_member_day where false`)

@@ -33,6 +33,8 @@ const {
   releaseForfeit,
 } = SLOT
 const SLOTS = DAY_SLOTS.length
+// MemberDayBatch.slots holds one bit per slot
+if (SLOTS > 16) throw new Error("internal: more posting slots than MemberDayBatch.slots has bits")
 /** The day report's release totals (DayReport.release), as entries of the pass's ExactSums. */
 const RELEASED = ["base", "share", "team", "peer", "forfeited"] as const
 const [RELEASED_BASE, RELEASED_SHARE, RELEASED_TEAM, RELEASED_PEER, RELEASED_FORFEITED] = RELEASED.map((_, i) => i)
@@ -270,6 +272,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
           const key = keys.dayStep(day, "members", n++)
           const refs = new Int32Array(rows.length)
           const amounts = new Array<bigint>(rows.length * S).fill(0n)
+          const slots = new Uint16Array(rows.length)
           const trancheOut: bigint[] = []
           const teamPerformance = new Array<bigint>(rows.length)
           const starLevel = new Array<number>(rows.length)
@@ -278,24 +281,16 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
             if (i % YIELD_EVERY === YIELD_EVERY - 1) await breathe()
             const row = rows[i]
             refs[i] = row.ref
-            const at = i * S
             if (agg && row.quota > 0n) {
               const k = tierOf(bounds, row.weight)
               const paid = memberPayout(row.weight, row.quota, agg.proRataPool, agg.totalWeight, k >= 0 ? tierShares[k] : 0n)
               if (paid > 0n) {
                 // the whole payout uses quota, also the part that settles credit debt (§1.7: a payout is an inflow)
                 const settled = row.debtCredit < paid ? row.debtCredit : paid
-                amounts[at + cycleQuota] = paid
-                slotTotals.add(cycleQuota, paid)
-                if (settled > 0n) {
-                  amounts[at + cycleDebtSettle] = settled
-                  slotTotals.add(cycleDebtSettle, settled)
-                }
+                put(amounts, slots, i, slotTotals, cycleQuota, paid)
+                if (settled > 0n) put(amounts, slots, i, slotTotals, cycleDebtSettle, settled)
                 const credit = paid - settled
-                if (credit > 0n) {
-                  amounts[at + cycleCredit] = credit
-                  slotTotals.add(cycleCredit, credit)
-                }
+                if (credit > 0n) put(amounts, slots, i, slotTotals, cycleCredit, credit)
               }
             }
             if (pass) {
@@ -308,7 +303,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
               teamPerformance[i] = res.teamPerformance
               starLevel[i] = res.starLevel
               for (let t = 0; t < row.tranches.length; t++) trancheOut.push(res.out[t])
-              releaseSlots(amounts, at, slotTotals, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
+              releaseSlots(amounts, slots, i, slotTotals, res.baseTotal, res.accelerationTotal, res.forfeited, row.debtPoints)
             } else {
               teamPerformance[i] = row.teamPerformance
               starLevel[i] = row.starLevel
@@ -322,6 +317,7 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
             configVersion: v.version,
             refs,
             amounts,
+            slots,
             trancheOut,
             teamPerformance,
             starLevel,
@@ -393,32 +389,34 @@ async function closeHeldOff(engine: RewardsEngine, day: string): Promise<boolean
  */
 function releaseSlots(
   amounts: bigint[],
-  at: number,
+  slots: Uint16Array,
+  i: number,
   totals: ExactSums,
   base: bigint,
   acceleration: bigint,
   forfeited: bigint,
   debt: bigint
 ): void {
-  put(amounts, at, totals, releaseBase, base)
-  put(amounts, at, totals, releaseAcceleration, acceleration)
-  put(amounts, at, totals, releaseForfeit, forfeited)
+  put(amounts, slots, i, totals, releaseBase, base)
+  put(amounts, slots, i, totals, releaseAcceleration, acceleration)
+  put(amounts, slots, i, totals, releaseForfeit, forfeited)
   if (debt === 0n) {
-    put(amounts, at, totals, releaseBasePoints, base)
-    put(amounts, at, totals, releaseAccelerationPoints, acceleration)
+    put(amounts, slots, i, totals, releaseBasePoints, base)
+    put(amounts, slots, i, totals, releaseAccelerationPoints, acceleration)
     return
   }
   const inflow = base + acceleration
   const settled = debt < inflow ? debt : inflow
-  put(amounts, at, totals, releaseDebtSettle, settled)
+  put(amounts, slots, i, totals, releaseDebtSettle, settled)
   const settledFromBase = settled < base ? settled : base
-  put(amounts, at, totals, releaseBasePoints, base - settledFromBase)
-  put(amounts, at, totals, releaseAccelerationPoints, acceleration - (settled - settledFromBase))
+  put(amounts, slots, i, totals, releaseBasePoints, base - settledFromBase)
+  put(amounts, slots, i, totals, releaseAccelerationPoints, acceleration - (settled - settledFromBase))
 }
 
-/** One posting slot's amount (0: no transfer), counted in the pass's totals. */
-function put(amounts: bigint[], at: number, totals: ExactSums, slot: number, amount: bigint): void {
+/** Member i's amount of one posting slot (0: no transfer), marked in its slots and counted in the pass's totals. */
+function put(amounts: bigint[], slots: Uint16Array, i: number, totals: ExactSums, slot: number, amount: bigint): void {
   if (amount === 0n) return
-  amounts[at + slot] = amount
+  amounts[i * SLOTS + slot] = amount
+  slots[i] |= 1 << slot
   totals.add(slot, amount)
 }

@@ -51,6 +51,21 @@ export class ExactSums {
     this.small[i] = 0
   }
 
+  /**
+   * Adds entry j of `from` to entry i: the release pass hands its carries up a generation this
+   * way, without a bigint while both stay numbers.
+   */
+  addFrom(i: number, from: ExactSums, j: number): void {
+    if (from.big === null || from.big[j] === 0n) {
+      const sum = this.small[i] + from.small[j]
+      if (sum < SAFE && sum > -SAFE) {
+        this.small[i] = sum
+        return
+      }
+    }
+    this.add(i, from.get(j))
+  }
+
   /** A new entry holding x. */
   push(x: bigint): void {
     this.small.push(0)

@@ -247,6 +247,11 @@ export interface MemberDayBatch {
   refs: Int32Array
   /** refs.length × DAY_SLOTS.length amounts: member i's posting is amounts[i·S … i·S+S−1]. */
   amounts: bigint[]
+  /**
+   * Per member, the slots that hold an amount: bit k of slots[i] is set exactly when
+   * amounts[i·S+k] ≠ 0 (most members move a few of the slots; a store reads only those).
+   */
+  slots: Uint16Array
   /** Per tranche of the rows (in row order, then tranche order): locked points that left it today. */
   trancheOut: bigint[]
   /** Per row: team performance (integers of 10^-amountScale) and star level after the day. */

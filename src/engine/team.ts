@@ -186,6 +186,7 @@ export class ReleasePass {
         for (let w = 0; w < carry.walkKeys.length; w++) {
           const key = carry.walkKeys[w]
           const sum = carry.walkSums.get(w)
+          if (sum === 0n) continue
           const peerTaken = key % 2 === 1
           const holder = Math.floor(key / 2) % span
           const distance = Math.floor(key / 2 / span)
@@ -200,7 +201,8 @@ export class ReleasePass {
             peerOwed += this.peerRate * sum // first ancestor of the holder's level (平级奖)
             nextTaken = true
           }
-          if (up) this.handUp(up, nextHolder, nextTaken, distance, sum)
+          const slot = up ? this.walkSlot(up, nextHolder, nextTaken, distance) : -1
+          if (slot >= 0) up!.walkSums.addFrom(slot, carry.walkSums, w)
         }
       }
     }
@@ -220,13 +222,17 @@ export class ReleasePass {
     }
 
     if (up) {
-      const handed = performance === 0n ? netSpend : netSpend + performance
-      if (handed !== 0n) up.sums.add(0, handed)
+      // the referrer's team performance takes this member's net spend and team performance
+      if (netSpend !== 0n) up.sums.add(0, netSpend)
+      if (carry) up.sums.addFrom(0, carry.sums, 0)
       if (this.shareDepth > 0) {
         if (baseTotal !== 0n) up.sums.add(1, baseTotal)
-        if (carry) for (let g = 1; g < this.shareDepth; g++) if (!carry.sums.isZero(g)) up.sums.add(g + 1, carry.sums.get(g))
+        if (carry) for (let g = 1; g < this.shareDepth; g++) up.sums.addFrom(g + 1, carry.sums, g)
       }
-      if (this.teamOn && baseTotal > 0n) this.handUp(up, 0, false, 0, baseTotal)
+      if (this.teamOn && baseTotal > 0n) {
+        const slot = this.walkSlot(up, 0, false, 0)
+        if (slot >= 0) up.walkSums.add(slot, baseTotal)
+      }
     }
 
     res.teamPerformance = performance
@@ -240,22 +246,23 @@ export class ReleasePass {
     return res
   }
 
-  /** A walk that was at distance `distance` moves one generation up (RULES.md §4.4 depth limit). */
-  private handUp(up: Carry, holder: number, peerTaken: boolean, distance: number, sum: bigint): void {
-    if (sum === 0n) return
+  /**
+   * Where a walk that was at distance `distance` travels on in its next generation up: its entry
+   * of `up`'s walk sums (a new one, at 0, for a state not travelling there yet); −1 when the walk
+   * ends here (RULES.md §4.4 depth limit).
+   */
+  private walkSlot(up: Carry, holder: number, peerTaken: boolean, distance: number): number {
     let next = 0
     if (this.maxDepth !== null) {
       next = distance + 1
-      if (next > this.maxDepth) return
+      if (next > this.maxDepth) return -1
     }
     const k = this.key(holder, peerTaken, next)
     const i = up.walkKeys.indexOf(k)
-    if (i >= 0) {
-      up.walkSums.add(i, sum)
-    } else {
-      up.walkKeys.push(k)
-      up.walkSums.push(sum)
-    }
+    if (i >= 0) return i
+    up.walkKeys.push(k)
+    up.walkSums.push(0n)
+    return up.walkKeys.length - 1
   }
 }
 

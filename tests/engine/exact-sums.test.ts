@@ -59,4 +59,38 @@ describe("ExactSums", () => {
     sums.add(0, -(TWO53 + 1n))
     expect(sums.isZero(0)).toBe(true)
   })
+
+  it("addFrom adds another entry's exact sum, whether either holds a bigint part or not", () => {
+    fc.assert(
+      fc.property(fc.array(valueArb, { maxLength: 6 }), fc.array(valueArb, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 20 }), (xs, ys, moves) => {
+        // two entries filled by adds (crossing ±2^53 or not), then moved into each other
+        const a = new ExactSums(1)
+        const b = new ExactSums(2)
+        let expectedA = 0n
+        const expectedB = [0n, 0n]
+        for (const x of xs) {
+          a.add(0, x)
+          expectedA += x
+        }
+        for (const y of ys) {
+          b.add(1, y)
+          expectedB[1] += y
+        }
+        for (const intoA of moves) {
+          if (intoA) {
+            a.addFrom(0, b, 1)
+            expectedA += expectedB[1]
+          } else {
+            b.addFrom(0, a, 0)
+            expectedB[0] += expectedA
+          }
+          expect(a.get(0)).toBe(expectedA)
+          expect(b.get(0)).toBe(expectedB[0])
+          expect(b.get(1)).toBe(expectedB[1])
+          expect(a.isZero(0)).toBe(expectedA === 0n)
+        }
+      }),
+      { numRuns: 500 }
+    )
+  })
 })

@@ -115,6 +115,8 @@ interface Exact {
  */
 interface BatchState {
   seq: Int32Array
+  /** Its ledger batch id, reserved by the pass (startPass). */
+  batchId: number
   /** Its first transfer id (of its first member's slot 0). */
   firstId: number
   /**
@@ -165,10 +167,19 @@ export class DayCloseState {
    */
   private unstaged = new Map<number, BatchState>()
   /**
-   * The pass (startPass): its members in pass order and the first of the transfer ids reserved
-   * for them, S per member in pass order (member k's slot j is firstId + k·S + j).
+   * The pass (startPass): its members in pass order, its batch size, and the ids reserved for it:
+   * transfer ids from `firstId`, S per member in pass order (member k's slot j is firstId + k·S + j),
+   * and batch ids [firstBatch, endBatch), one per batch in pass order.
    */
-  private pass: { order: Int32Array; firstId: number } | null = null
+  private pass: {
+    order: Int32Array
+    batchSize: number
+    firstId: number
+    firstBatch: number
+    endBatch: number
+    /** Set when the staging table was prepared in a committed transaction: the pool it came from. */
+    sideDb: Knex | null
+  } | null = null
   /**
    * What this pass staged itself: members, batch id and first transfer id ranges. When it staged
    * every member of the pass, the publish takes the partition's bounds from here instead of
@@ -460,27 +471,33 @@ export class DayCloseState {
    * staged before the crash keep the ids they have. Only the close (which holds the gate) takes
    * transfer ids meanwhile.
    */
-  async startPass(db: Db): Promise<void> {
+  async startPass(db: Db, batchSize: number): Promise<void> {
     const order = this.passOrder()
-    await inTransaction(db, (trx) => prepareStaging(trx, this.gen + 1))
     let firstId = 0
+    let firstBatch = 0
+    const batches = Math.ceil(order.length / batchSize)
     if (order.length > 0) {
-      const [{ last }] = await rows(
+      const [{ last, lastBatch }] = await rows(
         db,
-        `select setval('rewards_transfer_id_seq', nextval('rewards_transfer_id_seq') + ?::bigint - 1) as last`,
-        [order.length * S]
+        `select setval('rewards_transfer_id_seq', nextval('rewards_transfer_id_seq') + ?::bigint - 1) as last,
+                setval('rewards_transfer_batch_id_seq', nextval('rewards_transfer_batch_id_seq') + ?::int - 1) as "lastBatch"`,
+        [order.length * S, batches]
       )
       firstId = Number(last) - order.length * S + 1
+      firstBatch = Number(lastBatch) - batches + 1
     }
-    this.pass = { order, firstId }
+    const endBatch = firstBatch + batches
+    const sideDb = (db as Knex.Transaction).isTransaction ? null : (db as Knex)
+    await inTransaction(db, (trx) => prepareStaging(trx, this.gen + 1, order.length > 0 ? [firstBatch, endBatch] : null))
+    this.pass = { order, batchSize, firstId, firstBatch, endBatch, sideDb }
     this.staged = { members: 0, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
     this.unstaged = new Map()
   }
 
   /** The pass's batches (after startPass): RewardsStore.streamMemberDays. */
-  *memberDayRows(batchSize: number): Iterable<MemberDayRow[]> {
+  *memberDayRows(): Iterable<MemberDayRow[]> {
     if (!this.pass) throw new Error("internal: a member pass read before startPass")
-    const { order } = this.pass
+    const { order, batchSize } = this.pass
     for (let from = 0; from < order.length; from += batchSize) {
       yield this.batch(order.subarray(from, Math.min(order.length, from + batchSize)), from)
     }
@@ -511,6 +528,7 @@ export class DayCloseState {
     const o = this.o
     const s: BatchState = {
       seq: seqs,
+      batchId: this.pass!.firstBatch + from / this.pass!.batchSize,
       firstId: this.pass!.firstId + from * S,
       net: new Array(n),
       chunk: new Int32Array(n),
@@ -594,12 +612,12 @@ export class DayCloseState {
     const s = this.takeBatch(b)
     const [inserted] = await rows(
       trx,
-      `insert into rewards_transfer_batch (key, day, source, config_version) values (?, ?, ?, ?)
+      `insert into rewards_transfer_batch (id, key, day, source, config_version) values (?, ?, ?, ?, ?)
        on conflict (key) where deleted_at is null do nothing returning id`,
-      [b.key, b.day, b.source, b.configVersion]
+      [s.batchId, b.key, b.day, b.source, b.configVersion]
     )
     if (!inserted) throw new DuplicateBatchError(b.key)
-    const batchId: number = inserted.id
+    const batchId = s.batchId
     const n = s.seq.length
     // transfer ids: the pass's range, S per member (slot k is id0 + k)
     const firstId = s.firstId
@@ -676,10 +694,12 @@ export class DayCloseState {
     const v = this.views[s.chunk[i]]
     const base = s.at[i]
     const at = i * S
-    for (let k = 0; k < S; k++) {
+    x.fill(0)
+    // only the slots the member moves (MemberDayBatch.slots)
+    for (let used = b.slots[i], k = 0; used !== 0; used >>>= 1, k++) {
+      if ((used & 1) === 0) continue
       const amount = Number(b.amounts[at + k])
       x[k] = amount
-      if (amount === 0) continue
       if (amount >= LIMIT) return false
       if (SLOT_SIGN[k] !== 0 && !small(v, base + SLOT_AT[k])) return false
     }
@@ -739,24 +759,27 @@ export class DayCloseState {
    * journal starts again; the system accounts take the other side of every posting.
    */
   async publish(trx: Knex.Transaction, day: string, slotTotals: readonly bigint[]): Promise<void> {
-    await syncSlots(trx)
     const gen = this.gen + 1
     const table = partitionOf(gen)
+    const pass = this.pass
+    // a staging table other connections see gets its indexes built side by side, each in a
+    // transaction of its own, before the publish's transaction touches the table: nobody else
+    // reads it, and a publish that fails after them leaves indexes the next publish keeps
+    if (pass?.sideDb) await buildIndexes(pass.sideDb, table, true)
+    await syncSlots(trx)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
     const staged = this.staged
     const [range] =
-      staged.members > 0 && staged.members === this.pass?.order.length
+      staged.members > 0 && staged.members === pass?.order.length
         ? [{ lo: staged.lo, hi: staged.hi, first: String(staged.first), last: String(staged.last), n: staged.members }]
         : await rows(
             trx,
             `select min(batch_id) as lo, max(batch_id) as hi, min(id0)::text as first, max(id0)::text as last, count(*)::int as n from ${table}`
           )
     if (range.n > 0) {
-      await trx.raw(`set local maintenance_work_mem = '256MB'`)
-      await trx.raw(`alter table ${table} add primary key (seq)`)
-      // its rows lie in transfer id order, but for neighbouring batches staged side by side: a BRIN
-      // index finds a window of ids (ledger-read.ts)
-      await trx.raw(`create index on ${table} using brin (id0) with (pages_per_range = 8)`)
+      if (!pass?.sideDb) await buildIndexes(trx, table, false)
+      // a table created by its pass holds a check of the pass's batch range, which implies the
+      // partition's bounds: the attach then does not scan the table to prove them
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
       await trx.raw(`alter table ${table} reset (autovacuum_enabled)`)
       await trx.raw(
@@ -849,7 +872,7 @@ async function inTransaction(db: Db, fn: (trx: Knex.Transaction) => Promise<void
   await (db as Knex).transaction(fn)
 }
 
-async function prepareStaging(trx: Knex.Transaction, gen: number): Promise<void> {
+async function prepareStaging(trx: Knex.Transaction, gen: number, batches: [number, number] | null): Promise<void> {
   const table = partitionOf(gen)
   const [found] = await rows(
     trx,
@@ -865,10 +888,42 @@ async function prepareStaging(trx: Knex.Transaction, gen: number): Promise<void>
     await trx.raw(`drop table ${table}`)
   } else if (found.present) {
     await trx.raw(`delete from ${table} s where not exists (select 1 from rewards_transfer_batch b where b.id = s.batch_id)`)
+    // it holds rows of an earlier pass, outside this pass's batch range: the attach proves the bounds
+    await trx.raw(`alter table ${table} drop constraint if exists ${table}_batches`)
+    return
   }
   // autovacuum stays off the table while it fills: an autovacuum that started on it would hold the
-  // publish's primary-key build for deadlock_timeout before giving way
-  await trx.raw(`create table if not exists ${table} (like rewards_member_day) with (autovacuum_enabled = false)`)
+  // publish's primary-key build for deadlock_timeout before giving way. Its rows are the pass's
+  // batches (reserved ids): checked from the start, so the publish's attach needs no scan to prove
+  // the partition's bounds.
+  const check = batches ? `, constraint ${table}_batches check (batch_id >= ${batches[0]} and batch_id < ${batches[1]})` : ""
+  await trx.raw(`create table ${table} (like rewards_member_day${check}) with (autovacuum_enabled = false)`)
+}
+
+/**
+ * The staging table's primary key (seq) and its BRIN index on the first transfer id, those it
+ * lacks. `side`: built side by side, each in a transaction of its own on `db`; else one after
+ * the other in `db` (the publish's transaction).
+ */
+async function buildIndexes(db: Db, table: string, side: boolean): Promise<void> {
+  const [has] = await rows(
+    db,
+    `select exists (select 1 from pg_constraint where conrelid = to_regclass(?) and contype = 'p') as pk, to_regclass(?) is not null as brin`,
+    [table, `${table}_id0_idx`]
+  )
+  const builds: string[] = []
+  if (!has.pk) builds.push(`alter table ${table} add constraint ${table}_pkey primary key (seq)`)
+  // its rows lie in transfer id order, but for neighbouring batches staged side by side: a BRIN
+  // index finds a window of ids (ledger-read.ts)
+  if (!has.brin) builds.push(`create index ${table}_id0_idx on ${table} using brin (id0) with (pages_per_range = 8)`)
+  const build = async (trx: Knex.Transaction, sql: string) => {
+    await trx.raw(`set local maintenance_work_mem = '256MB'`)
+    await trx.raw(sql)
+  }
+  if (side) await Promise.all(builds.map((sql) => (db as Knex).transaction((trx) => build(trx, sql))))
+  else await inTransaction(db, async (trx) => {
+    for (const sql of builds) await build(trx, sql)
+  })
 }
 
 /**

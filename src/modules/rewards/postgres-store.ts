@@ -199,8 +199,8 @@ export class PostgresRewardsStore implements RewardsStore {
 
   async *streamMemberDays(batchSize: number): AsyncIterable<MemberDayRow[]> {
     const state = await this.state()
-    await state.startPass(this.db as Knex)
-    yield* state.memberDayRows(batchSize)
+    await state.startPass(this.db as Knex, batchSize)
+    yield* state.memberDayRows()
   }
 
   /**
@@ -222,8 +222,8 @@ export class PostgresRewardsStore implements RewardsStore {
           throw new Error(`a day close has staged rows of snapshot ${state.gen + 1}: finish that close first`)
         }
         let n = 0
-        await state.startPass(trx)
-        for (const list of state.memberDayRows(batchSize)) {
+        await state.startPass(trx, batchSize)
+        for (const list of state.memberDayRows()) {
           const trancheCount = list.reduce((k, r) => k + r.tranches.length, 0)
           await state.stage(trx, {
             key: `snapshot:${state.gen + 1}:${n++}`,
@@ -232,6 +232,7 @@ export class PostgresRewardsStore implements RewardsStore {
             configVersion: version,
             refs: Int32Array.from(list, (r) => r.ref),
             amounts: new Array<bigint>(list.length * DAY_SLOTS.length).fill(0n),
+            slots: new Uint16Array(list.length),
             trancheOut: new Array<bigint>(trancheCount).fill(0n),
             teamPerformance: list.map((r) => r.teamPerformance),
             starLevel: list.map((r) => r.starLevel),
