@@ -9,9 +9,10 @@
  * them). Members are numbered by their `seq` (the store's member handle).
  *
  * Writes: every batch of the pass as rows of the next partition, in a table of its own (binary
- * COPY, no index), under its ledger batch key; the publish builds the primary key, attaches the
- * table as the partition of its batch range, records the snapshot, empties the journal and books
- * the system side of the postings — one transaction.
+ * COPY, no index, checked to hold only the pass's reserved batch ids), under its ledger batch key.
+ * The publish builds the primary key and the BRIN index (side by side, before its transaction),
+ * then in one transaction attaches the table as the partition of its batch range, records the
+ * snapshot, empties the journal and books the system side of the postings.
  */
 import type { Knex } from "@medusajs/framework/mikro-orm/knex"
 import { INT64_MAX, INT64_MIN } from "../../engine/columns"
