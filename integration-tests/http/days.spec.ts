@@ -128,6 +128,41 @@ medusaIntegrationTestRunner({
       expect((await rewards.audit()).violations).toEqual([])
     })
 
+    it("a close goes on while more operations than the store's pool has connections wait for it", async () => {
+      rewards.setClock(() => at("2026-05-04"))
+      await rewards.importBatch("import:test", base(40))
+      rewards.setClock(() => at("2026-05-05"))
+      // the close stops inside its member pass for a while, holding its gate
+      await rows(`create function rewards_test_slow() returns trigger language plpgsql as $$
+                  begin
+                    if new.key like 'day:%:members:%' then perform pg_sleep(2); end if;
+                    return new;
+                  end $$`)
+      await rows(`create trigger rewards_test_slow before insert on rewards_transfer_batch
+                  for each row execute function rewards_test_slow()`)
+      const poolMax: number = ((rewards as any).knex().client.pool as { max: number }).max
+      try {
+        const closing = rewards.closeDueDays()
+        for (let i = 0; i < 100; i++) {
+          const [slept] = await rows(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep'`)
+          if (slept.n > 0) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        // each operation holds a connection of the store's pool while it waits at the close's gate
+        const adjustments = Array.from({ length: poolMax + 2 }, (_, k) =>
+          rewards.adjustBalance({ customerId: `cus_${k % 40}`, asset: "CREDIT", amount: "1", reason: "during the close", adminId: "user_1", requestId: `during-close-${k}` })
+        )
+        expect(await closing).toEqual(["2026-05-04"])
+        await Promise.all(adjustments)
+      } finally {
+        await rows(`drop trigger rewards_test_slow on rewards_transfer_batch`)
+      }
+      const [adjusted] = await rows(`select count(*)::int as n from rewards_transfer_batch where key like '%during-close-%'`)
+      expect(adjusted.n).toBe(poolMax + 2)
+      const [run] = await rows(`select step from rewards_day_run where day = '2026-05-04'`)
+      expect(run.step).toBe("done")
+    })
+
     it("reports a failed close with its error, and the next tick finishes it without paying twice", async () => {
       rewards.setClock(() => at("2026-05-04"))
       await rewards.importBatch("import:test", base(40))

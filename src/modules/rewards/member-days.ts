@@ -170,14 +170,13 @@ export class DayCloseState {
   /**
    * The pass (startPass): its members in pass order, its batch size, and the ids reserved for it:
    * transfer ids from `firstId`, S per member in pass order (member k's slot j is firstId + k·S + j),
-   * and batch ids [firstBatch, endBatch), one per batch in pass order.
+   * and batch ids from `firstBatch`, one per batch in pass order.
    */
   private pass: {
     order: Int32Array
     batchSize: number
     firstId: number
     firstBatch: number
-    endBatch: number
     /** Set when the staging table was prepared in a committed transaction: the pool it came from. */
     sideDb: Knex | null
   } | null = null
@@ -487,10 +486,9 @@ export class DayCloseState {
       firstId = Number(last) - order.length * S + 1
       firstBatch = Number(lastBatch) - batches + 1
     }
-    const endBatch = firstBatch + batches
     const sideDb = (db as Knex.Transaction).isTransaction ? null : (db as Knex)
-    await inTransaction(db, (trx) => prepareStaging(trx, this.gen + 1, order.length > 0 ? [firstBatch, endBatch] : null))
-    this.pass = { order, batchSize, firstId, firstBatch, endBatch, sideDb }
+    await inTransaction(db, (trx) => prepareStaging(trx, this.gen + 1, order.length > 0 ? [firstBatch, firstBatch + batches] : null))
+    this.pass = { order, batchSize, firstId, firstBatch, sideDb }
     this.staged = { members: 0, lo: Number.MAX_SAFE_INTEGER, hi: 0, first: Number.MAX_SAFE_INTEGER, last: 0 }
     this.unstaged = new Map()
   }
@@ -766,7 +764,7 @@ export class DayCloseState {
     // a staging table other connections see gets its indexes built side by side, each in a
     // transaction of its own, before the publish's transaction touches the table: nobody else
     // reads it, and a publish that fails after them leaves indexes the next publish keeps
-    if (pass?.sideDb) await buildIndexes(pass.sideDb, table, true)
+    if (pass?.sideDb && pass.order.length > 0) await buildIndexes(pass.sideDb, table, true)
     await syncSlots(trx)
     await trx.raw(`create table if not exists ${table} (like rewards_member_day)`)
     const staged = this.staged
@@ -778,7 +776,7 @@ export class DayCloseState {
             `select min(batch_id) as lo, max(batch_id) as hi, min(id0)::text as first, max(id0)::text as last, count(*)::int as n from ${table}`
           )
     if (range.n > 0) {
-      if (!pass?.sideDb) await buildIndexes(trx, table, false)
+      if (!pass?.sideDb || pass.order.length === 0) await buildIndexes(trx, table, false)
       // a table created by its pass holds a check of the pass's batch range, which implies the
       // partition's bounds: the attach then does not scan the table to prove them
       await trx.raw(`alter table rewards_member_day attach partition ${table} for values from (${range.lo}) to (${range.hi + 1})`)
@@ -859,19 +857,21 @@ function fitsInt8(v: bigint): boolean {
   return v <= MAX8 && v > MIN8
 }
 
-/**
- * The staging table of snapshot generation `gen` (the current one + 1), ready for a close's rows:
- * created if missing, kept with the rows of the close's batches staged before a crash. What can
- * only be left over from a database whose rewards tables were emptied by hand (a test resetting
- * them; generations start again at 1) is cleared: a table of that name attached as a partition
- * (a published one always has gen ≤ the current generation), and staged rows whose batch no
- * longer exists.
- */
 /** `fn` in `db`'s transaction, or in one of its own. */
 async function inTransaction(db: Db, fn: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
   if ((db as Knex.Transaction).isTransaction) return fn(db as Knex.Transaction)
   await (db as Knex).transaction(fn)
 }
+
+/**
+ * The staging table of snapshot generation `gen` (the current one + 1), ready for a close's rows:
+ * created if missing, with a check that its rows carry the pass's reserved batch ids `batches`
+ * ([first, end)); kept with the rows of the close's batches staged before a crash, and then
+ * without that check (a resumed pass reserved other ids). What can only be left over from a
+ * database whose rewards tables were emptied by hand (a test resetting them; generations start
+ * again at 1) is cleared: a table of that name attached as a partition (a published one always
+ * has gen ≤ the current generation), and staged rows whose batch no longer exists.
+ */
 
 async function prepareStaging(trx: Knex.Transaction, gen: number, batches: [number, number] | null): Promise<void> {
   const table = partitionOf(gen)
@@ -921,8 +921,15 @@ async function buildIndexes(db: Db, table: string, side: boolean): Promise<void>
     await trx.raw(`set local maintenance_work_mem = '256MB'`)
     await trx.raw(sql)
   }
-  if (side) await Promise.all(builds.map((sql) => (db as Knex).transaction((trx) => build(trx, sql))))
-  else await inTransaction(db, async (trx) => {
+  if (side) {
+    // both end before the publish goes on, also when one of them fails
+    const failed = (await Promise.allSettled(builds.map((sql) => (db as Knex).transaction((trx) => build(trx, sql))))).find(
+      (r) => r.status === "rejected"
+    )
+    if (failed) throw failed.reason
+    return
+  }
+  await inTransaction(db, async (trx) => {
     for (const sql of builds) await build(trx, sql)
   })
 }

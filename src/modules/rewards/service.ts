@@ -1,4 +1,4 @@
-import type { Knex } from "@medusajs/framework/mikro-orm/knex"
+import { type Knex, knex as createKnex } from "@medusajs/framework/mikro-orm/knex"
 import type { Logger } from "@medusajs/framework/types"
 import { MedusaError, MedusaService, generateEntityId } from "@medusajs/framework/utils"
 import { type ProgramConfig, ConfigError, defaultProgramConfig, parseProgramConfig, serializeProgramConfig } from "../../engine/config"
@@ -54,6 +54,11 @@ type Row = Record<string, any>
 
 /** Local time after midnight when the previous business day is due for its close. */
 const DEFAULT_CLOSE_AT = "00:05"
+/**
+ * Connections a day close opens at most, in a pool of its own: its gate, a transaction, and two
+ * snapshot reads, two batch commits in flight or two index builds beside it.
+ */
+const CLOSE_POOL_SIZE = 6
 
 /**
  * The rewards module: the program's state in PostgreSQL and the operations Medusa's
@@ -231,8 +236,8 @@ export default class RewardsModuleService extends MedusaService({
    * versions are read before any transaction opens: a transaction never waits for a second
    * pool connection (under load that wait would exhaust the pool).
    */
-  protected engine(versions: ConfigVersion[], trx?: Knex.Transaction, program?: ProgramState): RewardsEngine {
-    const store = trx ? PostgresRewardsStore.within(trx, program) : new PostgresRewardsStore(this.knex())
+  protected engine(versions: ConfigVersion[], trx?: Knex.Transaction, program?: ProgramState, db?: Knex): RewardsEngine {
+    const store = trx ? PostgresRewardsStore.within(trx, program) : new PostgresRewardsStore(db ?? this.knex())
     return new RewardsEngine(store, versions, { dayBatchSize: this.options_.dayBatchSize })
   }
 
@@ -640,6 +645,10 @@ export default class RewardsModuleService extends MedusaService({
         this.logger_.info("medusa-rewards: another process is closing business days; this run closes nothing")
         return closed
       }
+      // the closes run on connections of their own: operations that arrive meanwhile wait for the
+      // close's gate holding connections of the store's pool, as many as come, and would
+      // otherwise leave the close none to go on with
+      const closeDb = this.closePool()
       try {
         for (;;) {
           const versions = await this.configVersions()
@@ -648,7 +657,7 @@ export default class RewardsModuleService extends MedusaService({
           const open = openDayOf(program)
           if (open === null || open > due) return closed
           try {
-            await this.engine(versions).closeDay(open)
+            await this.engine(versions, undefined, undefined, closeDb).closeDay(open)
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e)
             await knex.raw(`update rewards_day_run set error = ?, updated_at = now() where day = ? and deleted_at is null`, [
@@ -664,11 +673,19 @@ export default class RewardsModuleService extends MedusaService({
           })
         }
       } finally {
+        await closeDb.destroy()
         await connection.query(`select pg_advisory_unlock(hashtext('medusa-rewards:close-days'))`)
       }
     } finally {
       client.releaseConnection(connection)
     }
+  }
+
+  /** A pool of at most CLOSE_POOL_SIZE connections to the store's database, for the day closes. */
+  private closePool(): Knex {
+    const config = (this.knex() as any).client.config as Knex.Config
+    const pool = { ...(config.pool ?? {}), min: 0, max: CLOSE_POOL_SIZE }
+    return createKnex({ ...config, pool })
   }
 
   /** The last business day whose close is due now: yesterday, once today's `closeAt` has passed. */
