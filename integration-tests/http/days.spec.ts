@@ -63,6 +63,17 @@ medusaIntegrationTestRunner({
       runs: await rows(`select day, step, report from rewards_day_run order by day`),
     })
 
+    /** Runs `action` (PL/pgSQL) before every insert of a ledger batch whose key is like `key`; returns what removes it. */
+    const beforeBatch = async (name: string, key: string, action: string) => {
+      await rows(`create function ${name}() returns trigger language plpgsql as $$
+                  begin
+                    if new.key like '${key}' then ${action}; end if;
+                    return new;
+                  end $$`)
+      await rows(`create trigger ${name} before insert on rewards_transfer_batch for each row execute function ${name}()`)
+      return () => rows(`drop trigger ${name} on rewards_transfer_batch`)
+    }
+
     /** Every published day partition: its batch bounds and its check of the pass's batch range (null: none). */
     const batchChecks = async () =>
       (
@@ -133,13 +144,7 @@ medusaIntegrationTestRunner({
       await rewards.importBatch("import:test", base(40))
       rewards.setClock(() => at("2026-05-05"))
       // the close stops inside its member pass for a while, holding its gate
-      await rows(`create function rewards_test_slow() returns trigger language plpgsql as $$
-                  begin
-                    if new.key like 'day:%:members:%' then perform pg_sleep(2); end if;
-                    return new;
-                  end $$`)
-      await rows(`create trigger rewards_test_slow before insert on rewards_transfer_batch
-                  for each row execute function rewards_test_slow()`)
+      const dropSlow = await beforeBatch("rewards_test_slow", "day:%:members:%", "perform pg_sleep(2)")
       const poolMax: number = ((rewards as any).knex().client.pool as { max: number }).max
       try {
         const closing = rewards.closeDueDays()
@@ -155,7 +160,7 @@ medusaIntegrationTestRunner({
         expect(await closing).toEqual(["2026-05-04"])
         await Promise.all(adjustments)
       } finally {
-        await rows(`drop trigger rewards_test_slow on rewards_transfer_batch`)
+        await dropSlow()
       }
       const [adjusted] = await rows(`select count(*)::int as n from rewards_transfer_batch where key like '%during-close-%'`)
       expect(adjusted.n).toBe(poolMax + 2)
@@ -170,13 +175,7 @@ medusaIntegrationTestRunner({
 
       // the database refuses the commit that publishes the member pass (as a full disk or a lost
       // connection would): the pass's batches are staged, nothing of them is visible yet
-      await rows(`create function rewards_test_fail() returns trigger language plpgsql as $$
-                  begin
-                    if new.key like 'day:%:cycle-returned:%' then raise exception 'disk full (test)'; end if;
-                    return new;
-                  end $$`)
-      await rows(`create trigger rewards_test_fail before insert on rewards_transfer_batch
-                  for each row execute function rewards_test_fail()`)
+      const dropFail = await beforeBatch("rewards_test_fail", "day:%:cycle-returned:%", "raise exception 'disk full (test)'")
       await closeBusinessDaysJob(container) // logs, does not throw
 
       const listed = await api.get("/admin/rewards/day-runs", admin.headers)
@@ -196,7 +195,7 @@ medusaIntegrationTestRunner({
       )
       expect(staging).toEqual([expect.objectContaining({ options: "autovacuum_enabled=false" })])
 
-      await rows(`drop trigger rewards_test_fail on rewards_transfer_batch`)
+      await dropFail()
       const closed = await api.post("/admin/rewards/day-runs/close", {}, admin.headers)
       expect(closed.data).toEqual({ closed: ["2026-05-04"] })
       const resumed = await ledger()
