@@ -373,7 +373,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
     async award({ orderIds }: { orderIds: string[] }): Promise<AwardTiming[]> {
       const out: AwardTiming[] = []
       // BENCH_PROFILE=<prefix>: a CPU profile of each block of explicit awards, <prefix>.<n>.cpuprofile
-      const profile = process.env.BENCH_PROFILE ? await startProfile() : null
+      const profile = process.env.BENCH_PROFILE ? await startProfile(`${process.env.BENCH_PROFILE}.${++profiles}.cpuprofile`) : null
       for (const orderId of orderIds) {
         const steps: Record<string, number> = {}
         const begun: Record<string, number> = {}
@@ -396,7 +396,7 @@ export default async function pluginBody({ container }: ExecArgs): Promise<void>
         }
         out.push({ orderId, award, steps })
       }
-      if (profile) await profile(`${process.env.BENCH_PROFILE}.${++profiles}.cpuprofile`)
+      if (profile) await profile()
       return out
     },
 
